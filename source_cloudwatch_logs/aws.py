@@ -1,0 +1,210 @@
+"""AWS sessions, credentials and the CloudWatch Logs client shared by every stream and thread.
+
+botocore clients are thread-safe, sessions are not: one session and one client are built per sync and
+shared by all workers. Retries (throttling, 5xx, dropped connections) are botocore's own, with an explicit
+mode and attempt count because the default mode differs between botocore versions.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import boto3
+import botocore.session
+from airbyte_cdk.models import FailureType
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+
+RETRY_MODE = "standard"
+READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
+CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
+DESCRIBE_PAGE_SIZE = 50  # the API maximum
+SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"
+
+CREDENTIAL_ERROR_CODES = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "IncompleteSignature",
+}
+
+
+def role_session_name() -> str:
+    """Readable, unique per sync, and within STS's rules (2-64 chars of [\\w+=,.@-])."""
+    return SESSION_NAME_PREFIX + secrets.token_hex(4)
+
+
+def _base_session(config: CloudWatchLogsConfig) -> boto3.Session:
+    """Explicit keys when given, else botocore's default credential chain."""
+    keys: dict[str, str] = {}
+    if config.aws_access_key_id and config.aws_secret_access_key:
+        keys["aws_access_key_id"] = config.aws_access_key_id.get_secret_value()
+        keys["aws_secret_access_key"] = config.aws_secret_access_key.get_secret_value()
+        if config.aws_session_token:
+            keys["aws_session_token"] = config.aws_session_token.get_secret_value()
+    return boto3.Session(region_name=config.region_name, **keys)
+
+
+def assume_role_args(config: CloudWatchLogsConfig) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "RoleSessionName": role_session_name(),
+        "DurationSeconds": config.session_duration,
+    }
+    if config.role_external_id:
+        args["ExternalId"] = config.role_external_id
+    return args
+
+
+def attach_refreshable_credentials(
+    session: botocore.session.Session, credentials: DeferredRefreshableCredentials
+) -> None:
+    """botocore has no public setter for a session's credential object, only for static keys.
+
+    Setting the private `_credentials` is the one place this module relies on a botocore internal;
+    unit_tests/test_aws.py fails if botocore stops honouring it.
+    """
+    session._credentials = credentials
+
+
+def make_session(config: CloudWatchLogsConfig) -> boto3.Session:
+    """The session every client of a sync is built from; with `role_arn`, its credentials are the role's.
+
+    The role's credentials come from botocore's AssumeRoleCredentialFetcher wrapped in
+    DeferredRefreshableCredentials: botocore renews them before they expire (15 minutes ahead), under a
+    lock, for as long as the sync runs, without rebuilding any client.
+    """
+    base = _base_session(config)
+    if not config.role_arn:
+        return base
+    sts_creator = functools.partial(base.client, region_name=config.region_name, endpoint_url=config.endpoint_url)
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=sts_creator,
+        source_credentials=base.get_credentials(),
+        role_arn=config.role_arn,
+        extra_args=assume_role_args(config),
+    )
+    role_session = botocore.session.get_session()
+    attach_refreshable_credentials(
+        role_session,
+        DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials),
+    )
+    return boto3.Session(botocore_session=role_session, region_name=config.region_name)
+
+
+def client_config(max_attempts: int, pool_size: int = 10) -> Config:
+    return Config(
+        retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
+        max_pool_connections=pool_size,
+        connect_timeout=10,
+        read_timeout=60,
+        user_agent_extra="airbyte-source-cloudwatch-logs",
+    )
+
+
+class LogsApi:
+    """The CloudWatch Logs calls the connector makes, on one shared client."""
+
+    def __init__(self, client: Any, region: str) -> None:
+        self.client = client
+        self.region = region
+        self.endpoint: str = client.meta.endpoint_url
+
+    @classmethod
+    def connect(
+        cls, config: CloudWatchLogsConfig, max_attempts: int = READ_MAX_ATTEMPTS, pool_size: int = 10
+    ) -> LogsApi:
+        session = make_session(config)
+        client = session.client(
+            "logs",
+            region_name=config.region_name,
+            endpoint_url=config.endpoint_url,
+            config=client_config(max_attempts, pool_size),
+        )
+        return cls(client, config.region_name)
+
+    def log_groups(self, prefix: str | None = None, page_size: int = DESCRIBE_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": page_size}
+        if prefix:
+            params["logGroupNamePrefix"] = prefix
+        while True:
+            page = self.client.describe_log_groups(**params)
+            yield from page.get("logGroups", [])
+            token = page.get("nextToken")
+            if not token:
+                return
+            params["nextToken"] = token
+
+    def log_group(self, name: str) -> dict[str, Any] | None:
+        """The log group with exactly this name, or None."""
+        for group in self.log_groups(prefix=name):
+            if group["logGroupName"] == name:
+                return group
+            if group["logGroupName"] > name:  # results are sorted by name
+                return None
+        return None
+
+    def filter_log_events(self, **params: Any) -> Mapping[str, Any]:
+        return self.client.filter_log_events(**params)  # type: ignore[no-any-return]
+
+
+def error_code(error: BaseException) -> str | None:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "") or None
+    return None
+
+
+USER_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
+    "AccessDeniedException",
+    "AccessDenied",
+    "ResourceNotFoundException",
+    "InvalidOperationException",
+}
+
+
+def failure_type(error: BaseException) -> FailureType:
+    """config_error when the user must change something (keys, permissions, names), else transient."""
+    if isinstance(error, NoCredentialsError | EndpointConnectionError) or error_code(error) in USER_FIXABLE_CODES:
+        return FailureType.config_error
+    return FailureType.system_error
+
+
+def explain(error: BaseException, action: str, region: str, endpoint: str) -> str:
+    """A message a user can act on, for an AWS failure of `action` (e.g. "logs:FilterLogEvents").
+
+    AWS error messages name principals and resources, never credentials, so they are safe to quote.
+    """
+    code = error_code(error)
+    if isinstance(error, NoCredentialsError):
+        return (
+            "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
+            "or provide credentials through the default AWS credential chain."
+        )
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"Could not reach CloudWatch Logs at {endpoint}: check that region_name "
+            f"('{region}') is a real AWS region and endpoint_url, if set, is reachable."
+        )
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        if code in CREDENTIAL_ERROR_CODES:
+            return (
+                f"AWS rejected the credentials ({code}: {message}). Check aws_access_key_id, "
+                "aws_secret_access_key and aws_session_token."
+            )
+        if code in {"AccessDeniedException", "AccessDenied"}:
+            return f"Permission denied: the credentials are not allowed {action} ({message}). Grant {action}."
+        if code == "ResourceNotFoundException":
+            return f"{message} ({action})"
+        return f"{action} failed with {code}: {message}"
+    if isinstance(error, BotoCoreError):
+        return f"{action} failed: {error}"
+    return f"{action} failed: {type(error).__name__}"

@@ -1,0 +1,185 @@
+"""Wiring for spec, check, discover and read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, MutableMapping
+from queue import Queue
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    AirbyteStream,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    ConnectorSpecification,
+    Level,
+    Status,
+    SyncMode,
+)
+from airbyte_cdk.sources import Source
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
+from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
+from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from botocore.exceptions import BotoCoreError, ClientError
+
+from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi, error_code, explain, failure_type
+from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config
+from source_cloudwatch_logs.state import CURSOR_FIELD, now_ms, read_end_ms
+from source_cloudwatch_logs.streams import RECORD_SCHEMA, build_stream, log
+
+DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/cloudwatch-logs"
+NUM_WORKERS = 10
+QUEUE_SIZE = 10_000
+
+
+def catalog_stream(name: str) -> AirbyteStream:
+    return AirbyteStream(
+        name=name,
+        json_schema=dict(RECORD_SCHEMA),
+        supported_sync_modes=[SyncMode.full_refresh, SyncMode.incremental],
+        source_defined_cursor=True,
+        default_cursor_field=[CURSOR_FIELD],
+        source_defined_primary_key=[["eventId"]],
+        is_resumable=True,
+    )
+
+
+def _aws_failure(error: Exception, action: str, api: LogsApi) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=explain(error, action, api.region, api.endpoint),
+        internal_message=f"{action}: {type(error).__name__} {error_code(error) or ''}",
+        failure_type=failure_type(error),
+    )
+
+
+class SourceCloudwatchLogs(Source):
+    # Config validation is the pydantic model's (spec.py), which names the field in every message and
+    # never echoes a value; the CDK's JSON-schema pass would print raw values.
+    check_config_against_spec = False
+
+    def __init__(self) -> None:
+        self._repository: MessageRepository = InMemoryMessageRepository()
+
+    @property
+    def message_repository(self) -> MessageRepository:
+        return self._repository
+
+    def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
+        return config
+
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        return ConnectorSpecification(
+            documentationUrl=DOCUMENTATION_URL,
+            connectionSpecification=connection_specification(),
+        )
+
+    def _streams(self, api: LogsApi, config: CloudWatchLogsConfig, logger: logging.Logger) -> list[StreamDefinition]:
+        try:
+            return discover_streams(api, config, logger)
+        except (ClientError, BotoCoreError) as error:
+            raise _aws_failure(error, "logs:DescribeLogGroups", api) from None
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        settings = parse_config(config)
+        api = LogsApi.connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
+        try:
+            streams = self._streams(api, settings, logger)
+        except AirbyteTracedException as error:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
+        if not streams:
+            prefix = f"starts with '{settings.log_group_prefix}'" if settings.log_group_prefix else "exists"
+            return AirbyteConnectionStatus(
+                status=Status.FAILED,
+                message=f"No readable log group {prefix} in region {settings.region_name}, and no "
+                "custom_log_reports are set: there is nothing to replicate. Fix log_group_prefix or region_name.",
+            )
+        probe = streams[0]
+        try:
+            api.filter_log_events(**probe.filter_params(), limit=1)
+        except (ClientError, BotoCoreError) as error:
+            message = explain(error, "logs:FilterLogEvents", api.region, api.endpoint)
+            return AirbyteConnectionStatus(
+                status=Status.FAILED,
+                message=f"Listing log groups works, but reading '{probe.group.name}' fails: {message}",
+            )
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+        settings = parse_config(config)
+        api = LogsApi.connect(settings)
+        return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in self._streams(api, settings, logger)])
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: list[AirbyteStateMessage] | MutableMapping[str, Any] | None = None,
+    ) -> Iterator[AirbyteMessage]:
+        settings = parse_config(config)
+        api = LogsApi.connect(settings, pool_size=NUM_WORKERS)
+        definitions = {stream.name: stream for stream in self._streams(api, settings, logger)}
+
+        queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
+        repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
+        self._repository = repository
+        state_manager = ConnectorStateManager(state=state if isinstance(state, list) else None)
+        sync_start = now_ms()
+        sync_end = read_end_ms(sync_start, settings.ingestion_delay_seconds)
+
+        streams: list[AbstractStream] = []
+        for configured in catalog.streams:
+            name = configured.stream.name
+            definition = definitions.get(name)
+            if definition is None:
+                yield from _missing_stream(configured.stream)
+                continue
+            incremental = configured.sync_mode == SyncMode.incremental
+            stream_state = state_manager.get_stream_state(name, None) if incremental else {}
+            streams.append(
+                build_stream(
+                    definition,
+                    api,
+                    settings,
+                    stream_state,
+                    state_manager,
+                    repository,
+                    sync_start,
+                    sync_end,
+                    logger,
+                )
+            )
+        if not streams:
+            return
+        concurrent = ConcurrentSource.create(
+            num_workers=NUM_WORKERS,
+            initial_number_of_partitions_to_generate=max(1, NUM_WORKERS // 2),
+            logger=logger,
+            slice_logger=DebugSliceLogger(),
+            message_repository=repository,
+            queue=queue,
+        )
+        yield from concurrent.read(streams)
+
+
+def _missing_stream(stream: AirbyteStream) -> Iterator[AirbyteMessage]:
+    repository = InMemoryMessageRepository()
+    log(
+        repository,
+        Level.WARN,
+        f"Stream '{stream.name}' is in the catalog but no longer exists in the source (log group deleted, "
+        "renamed, or excluded by log_group_prefix). Refresh the source schema; the other streams are read.",
+    )
+    yield from repository.consume_queue()
+    yield stream_status_message(stream, AirbyteStreamStatus.INCOMPLETE)

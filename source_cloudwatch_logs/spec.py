@@ -1,0 +1,335 @@
+"""The connector's configuration: a pydantic model, its validation, and its Airbyte spec rendering.
+
+Nothing else in the package reads the raw config mapping: `parse_config` turns it into a
+`CloudWatchLogsConfig` or raises a `config_error` that names the offending field.
+
+The flat keys and their meanings are those of Airbyte's older `source-cloudwatch-logs`, so existing
+config files keep working unchanged; keys this model does not know are ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
+MAX_LOG_STREAM_NAMES = 100  # FilterLogEvents accepts 1 to 100 logStreamNames
+
+
+def _field(order: int, title: str, description: str, **extra: Any) -> Any:
+    """A model field with the keys the Airbyte UI reads (`order`, `airbyte_secret`, ...)."""
+    default = extra.pop("default", None)
+    schema_extra = {"order": order, **{k: v for k, v in extra.items() if k not in {"ge", "le", "max_length"}}}
+    bounds = {k: v for k, v in extra.items() if k in {"ge", "le", "max_length"}}
+    return Field(default, title=title, description=description, json_schema_extra=schema_extra, **bounds)
+
+
+class CustomLogReport(BaseModel):
+    """A stream over one log group narrowed to some log streams and/or a filter pattern."""
+
+    model_config = ConfigDict(extra="ignore", title="Custom Log Report")
+
+    name: str = Field(
+        ...,
+        min_length=1,
+        title="Stream Name",
+        description="Unique name of the stream this report produces.",
+        json_schema_extra={"order": 0, "examples": ["api_errors"]},
+    )
+    log_group_name: str = Field(
+        ...,
+        min_length=1,
+        title="Log Group Name",
+        description="The log group to read.",
+        json_schema_extra={"order": 1, "examples": ["/aws/lambda/checkout"]},
+    )
+    log_stream_names: list[str] | None = _field(
+        2,
+        "Log Stream Names",
+        f"Only these log streams (at most {MAX_LOG_STREAM_NAMES}). Leave empty to read every log stream. "
+        "Cannot be combined with Log Stream Name Prefix.",
+    )
+    log_stream_name_prefix: str | None = _field(
+        3,
+        "Log Stream Name Prefix",
+        "Only log streams whose names start with this prefix. Cannot be combined with Log Stream Names.",
+    )
+    filter_pattern: str | None = _field(
+        4,
+        "Filter Pattern",
+        "A CloudWatch Logs filter pattern; only matching events are read. "
+        "See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html",
+        examples=['"ERROR"', "{ $.status >= 500 }"],
+    )
+
+    @field_validator("log_stream_names")
+    @classmethod
+    def _stream_names(cls, names: list[str] | None) -> list[str] | None:
+        if not names:
+            return None
+        if len(names) > MAX_LOG_STREAM_NAMES:
+            raise ValueError(
+                f"has {len(names)} names but CloudWatch accepts at most {MAX_LOG_STREAM_NAMES}; "
+                "use log_stream_name_prefix or split the report"
+            )
+        if any(not name for name in names):
+            raise ValueError("contains an empty name")
+        return names
+
+    @model_validator(mode="after")
+    def _one_stream_selector(self) -> CustomLogReport:
+        if self.log_stream_names and self.log_stream_name_prefix:
+            raise ValueError(
+                "log_stream_names and log_stream_name_prefix cannot be used together "
+                "(CloudWatch refuses the combination); keep one of them"
+            )
+        return self
+
+
+class CloudWatchLogsConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore", title="CloudWatch Logs Source Spec")
+
+    region_name: str = Field(
+        ...,
+        title="AWS Region",
+        description="The AWS region of the log groups, e.g. us-east-1.",
+        json_schema_extra={"order": 0, "pattern": REGION_PATTERN, "examples": ["us-east-1", "eu-west-2"]},
+    )
+    aws_access_key_id: SecretStr | None = _field(
+        1,
+        "AWS Access Key ID",
+        "Access key of an IAM user. Leave empty to use the default AWS credential chain "
+        "(environment, shared config/profile, container or instance role, web identity).",
+        airbyte_secret=True,
+    )
+    aws_secret_access_key: SecretStr | None = _field(
+        2, "AWS Secret Access Key", "Secret key that goes with the access key ID.", airbyte_secret=True
+    )
+    aws_session_token: SecretStr | None = _field(
+        3, "AWS Session Token", "Session token, only for temporary credentials.", airbyte_secret=True
+    )
+    role_arn: str | None = _field(
+        4,
+        "AWS Role ARN",
+        "IAM role to assume (STS AssumeRole) with the credentials above, e.g. to read another account.",
+        examples=["arn:aws:iam::123456789012:role/airbyte-cloudwatch-reader"],
+    )
+    role_external_id: str | None = _field(
+        5,
+        "Role External ID",
+        "ExternalId sent with AssumeRole, when the role's trust policy requires one.",
+    )
+    session_duration: int = _field(
+        6,
+        "Role Session Duration",
+        "Duration of each assumed-role session in seconds (900 to 43200). "
+        "Sessions are renewed automatically during long syncs.",
+        default=3600,
+        ge=900,
+        le=43200,
+    )
+    log_group_prefix: str | None = _field(
+        7,
+        "Log Group Prefix",
+        "Only log groups whose names start with this prefix become streams.",
+        examples=["/aws/lambda/"],
+    )
+    custom_log_reports: list[CustomLogReport] | None = _field(
+        8,
+        "Custom Log Reports",
+        "Extra streams over one log group each, narrowed to some log streams and/or a filter pattern.",
+    )
+    start_date: str | None = _field(
+        9,
+        "Start Date",
+        "UTC date and time in the format YYYY-MM-DDTHH:mm:ssZ. Events before it are not replicated. "
+        "Leave empty to replicate everything the log groups still hold.",
+        pattern=START_DATE_PATTERN,
+        format="date-time",
+        examples=["2026-01-01T00:00:00Z"],
+    )
+    endpoint_url: str | None = _field(
+        10,
+        "Endpoint URL",
+        "Custom CloudWatch Logs endpoint (and STS endpoint for role assumption), "
+        "e.g. a VPC endpoint or LocalStack. Leave empty for AWS.",
+        examples=["https://vpce-0123-abcd.logs.us-east-1.vpce.amazonaws.com"],
+    )
+    ingestion_delay_seconds: int = _field(
+        11,
+        "Ingestion Delay (seconds)",
+        "A sync reads events only up to this many seconds before now, because CloudWatch can make events "
+        "visible minutes after their timestamp. Raise it if the connector warns about late events.",
+        default=300,
+        ge=0,
+        le=14 * 24 * 3600,
+    )
+    lookback_window_seconds: int = _field(
+        12,
+        "Lookback Window (seconds)",
+        "Each incremental sync re-reads this many seconds before the saved state, to catch events that "
+        "arrived later than the ingestion delay. Re-read events repeat and are deduplicated by eventId.",
+        default=0,
+        ge=0,
+        le=14 * 24 * 3600,
+    )
+
+    @field_validator("role_arn", "log_group_prefix", "endpoint_url", "role_external_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("aws_access_key_id", "aws_secret_access_key", "aws_session_token", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value else value
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _blank_date_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("region_name")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.match(REGION_PATTERN, value):
+            raise ValueError("is not an AWS region name; use one like us-east-1 or eu-west-2")
+        return value
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(ROLE_ARN_PATTERN, value):
+            raise ValueError("must look like arn:aws:iam::123456789012:role/role-name")
+        return value
+
+    @field_validator("role_external_id")
+    @classmethod
+    def _external_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
+            raise ValueError("must be 2 to 1224 characters of letters, digits and +=,.@:/-_")
+        return value
+
+    @field_validator("start_date")
+    @classmethod
+    def _start_date(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.strptime(value, START_DATE_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError("is not a valid date; use the format YYYY-MM-DDTHH:mm:ssZ") from None
+        if parsed > datetime.now(UTC):
+            raise ValueError("is in the future; nothing could be read")
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+            raise ValueError("must be an http:// or https:// URL, e.g. https://logs.us-east-1.amazonaws.com")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CloudWatchLogsConfig:
+        if bool(self.aws_access_key_id) != bool(self.aws_secret_access_key):
+            raise ValueError(
+                "aws_access_key_id and aws_secret_access_key go together: set both, "
+                "or neither to use the default AWS credential chain"
+            )
+        names = [report.name for report in self.custom_log_reports or []]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"custom_log_reports: duplicate stream name(s) {duplicates}; each name must be unique")
+        return self
+
+    @property
+    def start_date_ms(self) -> int | None:
+        if self.start_date is None:
+            return None
+        parsed = datetime.strptime(self.start_date, START_DATE_FORMAT).replace(tzinfo=UTC)
+        return int(parsed.timestamp()) * 1000
+
+
+def _describe(error: ValidationError) -> str:
+    """One line per problem, naming the field; never echoes the input (it may be a secret)."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) if not isinstance(part, int) else f"[{part}]" for part in item["loc"])
+        location = location.replace(".[", "[")
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        problems.append(f"`{location}` {message}" if location else message)
+    return "; ".join(problems)
+
+
+def config_error(message: str, internal: str | None = None) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=message, internal_message=internal or message, failure_type=FailureType.config_error
+    )
+
+
+def parse_config(raw: Mapping[str, Any]) -> CloudWatchLogsConfig:
+    if not isinstance(raw, Mapping):
+        raise config_error("The configuration must be a JSON object.")
+    try:
+        return CloudWatchLogsConfig.model_validate(raw)
+    except ValidationError as error:
+        raise config_error(f"Invalid configuration: {_describe(error)}.") from None
+
+
+def connection_specification() -> dict[str, Any]:
+    """The model's JSON schema, reshaped into what the Airbyte UI renders well.
+
+    pydantic writes optional fields as `anyOf: [X, null]` and nested models as `$ref`s; the UI wants
+    plain types and inline objects.
+    """
+    schema = copy.deepcopy(CloudWatchLogsConfig.model_json_schema())
+    definitions = schema.pop("$defs", {})
+
+    def simplify(node: Any) -> Any:
+        if isinstance(node, list):
+            return [simplify(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target = copy.deepcopy(definitions[node.pop("$ref").split("/")[-1]])
+            node = {**target, **node}
+        if "anyOf" in node:
+            options = [option for option in node.pop("anyOf") if option.get("type") != "null"]
+            if len(options) == 1:
+                node = {**simplify(options[0]), **node}
+        if node.get("default", 0) is None:
+            del node["default"]
+        if node.get("format") == "password":  # pydantic's SecretStr; the UI masks via airbyte_secret
+            del node["format"]
+            node.pop("writeOnly", None)
+        return {key: simplify(value) for key, value in node.items()}
+
+    spec: dict[str, Any] = simplify(schema)
+    spec["$schema"] = "http://json-schema.org/draft-07/schema#"
+    spec["additionalProperties"] = True
+    return spec
