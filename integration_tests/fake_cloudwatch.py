@@ -90,7 +90,7 @@ class FaultPlan:
     seed: int = 0
     """Seed of the random.Random behind error_rate and drop_rate (re-seeded when changed)."""
     empty_page_every: int = 0
-    """FilterLogEvents: every Nth page of a paging sequence is empty but carries a nextToken."""
+    """FilterLogEvents: every Nth page of a paging sequence is empty but carries a nextToken (1 never ends)."""
     page_event_cap: int | None = None
     """FilterLogEvents: at most this many events per page, whatever the limit."""
     reject_next_token_once: bool = False
@@ -277,7 +277,12 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 
 class FakeCloudWatch:
-    """moto's CloudWatch Logs (and STS) behind a fault-injecting, AWS-faithful WSGI middleware."""
+    """moto's CloudWatch Logs (and STS) behind a fault-injecting, AWS-faithful WSGI middleware.
+
+    ``calls`` counts every logs and STS request received (throttled and faulted ones included);
+    ``throttles`` and ``faults`` (500/503 answers and dropped connections) count the subsets.
+    ``requests`` logs (operation, parsed body) unless ``record_requests`` is False (benchmarks).
+    """
 
     def __init__(self, plan: FaultPlan | None = None, *, record_requests: bool = True) -> None:
         self.plan = plan if plan is not None else FaultPlan()
@@ -372,7 +377,6 @@ class FakeCloudWatch:
     ) -> Iterable[bytes]:
         self._record(operation, params)
         self._sleep()
-        plan = self.plan
         if self._throttled(operation):
             with self._lock:
                 self.throttles[operation] += 1
@@ -398,7 +402,7 @@ class FakeCloudWatch:
         except AwsError as error:
             return _aws_json(start_response, error.status, {"__type": error.code, "message": error.message})
         if operation == "DescribeLogGroups":
-            return self._describe_log_groups(environ, start_response, plan)
+            return self._describe_log_groups(environ, start_response)
         if operation == "CreateLogGroup":
             return self._create_log_group(environ, start_response, params)
         return self._moto(environ, start_response)
@@ -471,14 +475,12 @@ class FakeCloudWatch:
                 close()
         return captured["status"], captured["headers"], data
 
-    def _describe_log_groups(
-        self, environ: WSGIEnvironment, start_response: StartResponse, plan: FaultPlan
-    ) -> list[bytes]:
+    def _describe_log_groups(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         status, headers, data = self._forward(environ)
         if status.startswith("200"):
             answer = json.loads(data)
             for group in answer.get("logGroups", []):
-                infrequent = group.get("logGroupName") in plan.infrequent_access_groups
+                infrequent = group.get("logGroupName") in self.plan.infrequent_access_groups
                 group["logGroupClass"] = "INFREQUENT_ACCESS" if infrequent else "STANDARD"
             data = json.dumps(answer).encode()
         headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
@@ -598,7 +600,8 @@ class FakeCloudWatch:
     def _group_index(self, cache_key: tuple[str, str, str], group: LogGroup) -> _GroupIndex:
         """The sorted events of ``group``, rebuilt only when a stream or its event count changed."""
         streams = sorted(group.streams.items())
-        version = (id(group), *((name, id(stream), len(stream.events)) for name, stream in streams))
+        # The index keeps moto's event lists alive, so their ids cannot be reused while it is cached.
+        version = tuple((name, id(stream.events), len(stream.events)) for name, stream in streams)
         with self._lock:
             cached = self._group_indexes.get(cache_key)
         if cached is not None and cached.version == version:
@@ -607,7 +610,7 @@ class FakeCloudWatch:
         for stream_no, (_, stream) in enumerate(streams):
             events = stream.events
             keys.extend(
-                (events[i].timestamp, events[i].ingestion_time, stream_no, i) for i in range(version[stream_no + 1][2])
+                (events[i].timestamp, events[i].ingestion_time, stream_no, i) for i in range(version[stream_no][2])
             )
         keys.sort()
         index = _GroupIndex(
