@@ -6,7 +6,16 @@ UV     := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test unit integration lint typecheck bench clean
+# PyAirbyte pins its own airbyte-cdk: it gets its own environment, installed exactly from its lock.
+PYAIRBYTE_VENV := .venv-pyairbyte
+PYAIRBYTE_LOCK := demo/requirements-pyairbyte.txt
+
+# The connector image. The default base is the local one that scripts/docker-engine.sh builds without a
+# registry; `make image BASE_IMAGE=` (empty) builds from the Dockerfile's default, Airbyte's base image.
+IMAGE      ?= airbyte/source-cloudwatch-logs:dev
+BASE_IMAGE ?= local/python-base:3.11
+
+.PHONY: install pyairbyte-venv pyairbyte-lock docker-engine image demo test unit integration lint typecheck bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -19,8 +28,27 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed
 
-demo: install
-	$(VENV)/bin/python -m demo.run
+$(PYAIRBYTE_VENV)/.installed: $(PYAIRBYTE_LOCK) | $(UV)
+	rm -rf $(PYAIRBYTE_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(PYAIRBYTE_VENV)
+	$(UV) pip install --quiet --python $(PYAIRBYTE_VENV)/bin/python -r $(PYAIRBYTE_LOCK)
+	touch $@
+
+pyairbyte-venv: $(PYAIRBYTE_VENV)/.installed
+
+pyairbyte-lock: | $(UV)
+	$(UV) pip compile demo/requirements-pyairbyte.in --python-version 3.11 --universal -q -o $(PYAIRBYTE_LOCK)
+
+# Starts a Docker engine if none answers (../shared/tools/container-setup.sh). Never fails: when no engine
+# can be started, the Docker tests skip and print why.
+docker-engine:
+	@scripts/docker-engine.sh
+
+image: docker-engine
+	docker build --network host $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+
+demo: install pyairbyte-venv
+	$(PYAIRBYTE_VENV)/bin/python -m demo.run
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -32,12 +60,12 @@ typecheck: install
 unit: install
 	$(VENV)/bin/pytest unit_tests
 
-integration: install
+integration: install pyairbyte-venv docker-engine
 	$(VENV)/bin/pytest integration_tests
 
-# The whole suite: lint, types, unit and integration tests.
-test: lint typecheck
+# The whole suite: lint, types, unit, integration, Docker image, PyAirbyte and the CDK's standard tests.
+test: lint typecheck pyairbyte-venv docker-engine
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(TOOLS) $(VENV) $(PYAIRBYTE_VENV) .pytest_cache .mypy_cache .ruff_cache .docker-unavailable .docker-engine.log .demo

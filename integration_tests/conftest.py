@@ -10,6 +10,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from integration_tests import docker_support
 from integration_tests.harness import config, configured_catalog, logs_client, run_connector
 
 
@@ -51,3 +52,15 @@ def sync(tmp_path: Path, endpoint: str):  # type: ignore[no-untyped-def]
         return run_connector("read", tmp_path, cfg, catalog=catalogs[selection], state=state)
 
     return _sync
+
+
+@pytest.fixture(scope="session")
+def connector_image() -> str:
+    """The connector image, built once per session; skips (with the reason) when Docker is unavailable."""
+    reason = docker_support.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        return docker_support.build_image()
+    except docker_support.ImageUnavailable as error:
+        pytest.skip(str(error))

@@ -80,6 +80,17 @@ class Output:
     stdout: str
     stderr: str
 
+    @classmethod
+    def parse(cls, returncode: int, stdout: str, stderr: str) -> Output:
+        """The protocol messages of a connector's stdout, one JSON object per line."""
+        messages = []
+        for line in stdout.splitlines():
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                messages.append({"type": "NOT_JSON", "line": line})
+        return cls(returncode, messages, stdout, stderr)
+
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["type"] == kind]
 
@@ -153,10 +164,4 @@ def run_connector(
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     child_env.update({"AWS_EC2_METADATA_DISABLED": "true", **(env or {})})
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=child_env, check=False)
-    messages = []
-    for line in done.stdout.splitlines():
-        try:
-            messages.append(json.loads(line))
-        except json.JSONDecodeError:
-            messages.append({"type": "NOT_JSON", "line": line})
-    return Output(done.returncode, messages, done.stdout, done.stderr)
+    return Output.parse(done.returncode, done.stdout, done.stderr)

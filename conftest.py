@@ -1,0 +1,8 @@
+"""Repository-wide pytest setup.
+
+pytest reads `pytest_plugins` only from the top-level conftest.py (a nested one is an error since pytest 8).
+The CDK plugin adds the standard suite's options (`--connector-image`, `--read-from-streams`, ...) and
+parametrizes its tests with the scenarios of acceptance-test-config.yml; it touches no other test.
+"""
+
+pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
