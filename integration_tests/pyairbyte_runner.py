@@ -25,7 +25,7 @@ from typing import Any
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # no registry look-up, no telemetry
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import airbyte as ab  # noqa: E402  (after the environment is set: PyAirbyte reads it at import)
+import airbyte as ab  # after the environment is set: PyAirbyte reads it at import
 
 CONNECTOR = "source-cloudwatch-logs"
 
