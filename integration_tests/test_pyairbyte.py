@@ -1,0 +1,132 @@
+"""PyAirbyte runs the connector (its local executable, or the Docker image) into a DuckDB cache.
+
+PyAirbyte lives in its own environment (.venv-pyairbyte, `make pyairbyte-venv`): these tests run
+integration_tests/pyairbyte_runner.py there as a subprocess, one process per sync, with a cache directory per
+test. The second sync of a test reuses the cache, where PyAirbyte keeps the incremental state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integration_tests.harness import ENTRY_POINT, Event, config, now_ms, put_events
+
+pytestmark = pytest.mark.pyairbyte
+
+ROOT = Path(__file__).resolve().parents[1]
+PYAIRBYTE_PYTHON = ROOT / ".venv-pyairbyte" / "bin" / "python"
+RUNNER = ROOT / "integration_tests" / "pyairbyte_runner.py"
+DAY = 24 * 3600 * 1000
+COLUMNS = [
+    "eventid",
+    "timestamp",
+    "event_time",
+    "message",
+    "logstreamname",
+    "ingestiontime",
+    "loggroupname",
+    "_airbyte_raw_id",
+    "_airbyte_extracted_at",
+    "_airbyte_meta",
+]
+
+
+@pytest.fixture(scope="module")
+def pyairbyte_python() -> Path:
+    if not (PYAIRBYTE_PYTHON.parent.parent / ".installed").exists():
+        pytest.skip("the PyAirbyte environment .venv-pyairbyte is absent (`make pyairbyte-venv` creates it)")
+    return PYAIRBYTE_PYTHON
+
+
+def run_pyairbyte(python: Path, workdir: Path, job: dict[str, Any]) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRBYTE_", "VIRTUAL_ENV"))}
+    env.update(
+        {
+            "AIRBYTE_OFFLINE_MODE": "1",
+            "DO_NOT_TRACK": "1",
+            "AIRBYTE_PROJECT_DIR": str(workdir / "project"),
+            "AIRBYTE_LOGGING_ROOT": str(workdir / "logs"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_COLOR": "1",
+        }
+    )
+    (workdir / "project").mkdir(exist_ok=True)
+    done = subprocess.run(
+        [str(python), str(RUNNER), json.dumps(job)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    results = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and len(results) == 1, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    result: dict[str, Any] = json.loads(results[0].removeprefix("RESULT "))
+    return result
+
+
+def rows(events: list[Event], stream: str, group: str) -> list[tuple[int, str, str, str]]:
+    return [(ts, message, stream, group) for ts, message in events]
+
+
+def table_rows(result: dict[str, Any], table: str) -> list[tuple[int, str, str, str]]:
+    return sorted((ts, message, stream, group) for _, ts, message, stream, group in result["tables"][table]["rows"])
+
+
+@pytest.mark.parametrize("runner", ["local_executable", "docker_image"])
+def test_pyairbyte_reads_into_duckdb_then_only_the_new_events(
+    runner: str, pyairbyte_python: Path, endpoint: str, logs: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    job: dict[str, Any] = {"config": config(endpoint), "cache_dir": str(tmp_path / "cache")}
+    if runner == "docker_image":
+        job["docker_image"] = request.getfixturevalue("connector_image")  # skips when there is no Docker
+    else:
+        job["local_executable"] = str(ENTRY_POINT)
+
+    base = now_ms() - DAY
+    orders_a = [(base + i * 10, f"START RequestId: a{i}") for i in range(25)]
+    orders_b = [(base + 5 + i * 10, f"REPORT RequestId: b{i}\tDuration: {i}.5 ms") for i in range(15)]
+    web = [(base + i, json.dumps({"status": 200 + i % 2, "path": f"/p{i}"})) for i in range(12)]
+    put_events(logs, "/aws/lambda/orders", "2026/11/21/[$LATEST]a", orders_a)
+    put_events(logs, "/aws/lambda/orders", "2026/11/21/[$LATEST]b", orders_b)
+    put_events(logs, "app/web", "web-1", web)
+
+    first = run_pyairbyte(pyairbyte_python, tmp_path, job)
+
+    assert first["checked"] is True
+    assert first["streams"] == ["/aws/lambda/orders", "app/web"]
+    assert first["processed_records"] == 25 + 15 + 12
+    assert sorted(first["tables"]) == ["_aws_lambda_orders", "app_web"]
+    for table in first["tables"].values():
+        assert table["columns"] == COLUMNS
+    expected_orders = sorted(
+        rows(orders_a, "2026/11/21/[$LATEST]a", "/aws/lambda/orders")
+        + rows(orders_b, "2026/11/21/[$LATEST]b", "/aws/lambda/orders")
+    )
+    assert table_rows(first, "_aws_lambda_orders") == expected_orders
+    assert table_rows(first, "app_web") == rows(web, "web-1", "app/web")
+    event_ids = [row[0] for table in first["tables"].values() for row in table["rows"]]
+    assert len(set(event_ids)) == 52
+
+    # New events, timestamped after the first sync's state; the same cache (and so the same state) again.
+    time.sleep(0.01)
+    after = now_ms()
+    new = [(after + i, f"END RequestId: n{i}") for i in range(3)]
+    put_events(logs, "/aws/lambda/orders", "2026/11/21/[$LATEST]b", new)
+    time.sleep(0.05)
+
+    second = run_pyairbyte(pyairbyte_python, tmp_path, job)
+
+    assert second["processed_records"] == 3
+    assert table_rows(second, "_aws_lambda_orders") == sorted(
+        expected_orders + rows(new, "2026/11/21/[$LATEST]b", "/aws/lambda/orders")
+    )
+    assert table_rows(second, "app_web") == rows(web, "web-1", "app/web")
