@@ -1,0 +1,224 @@
+"""`make demo`: CloudWatch Logs into DuckDB with PyAirbyte, against a local CloudWatch endpoint.
+
+1. Starts the local CloudWatch Logs endpoint (moto, behind integration_tests/fake_cloudwatch.py, which answers
+   FilterLogEvents the way AWS does) in the connector's environment.
+2. Seeds about 4,500 events over the last three days: API Gateway REST and HTTP API access logs, Lambda logs,
+   an application log (demo/seed.py).
+3. Runs the connector's own executable through PyAirbyte (check, discover, read) into a DuckDB cache.
+4. Queries the cache: rows per stream; requests by status and path, parsed from the access logs' JSON.
+5. Adds a few requests and syncs again: only those are read, from the state PyAirbyte keeps in the cache.
+
+It runs in the PyAirbyte environment (.venv-pyairbyte: PyAirbyte, DuckDB, boto3); the connector and the endpoint
+run in the connector's environment (.venv). Nothing about the connector is special-cased for the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKDIR = ROOT / ".demo"
+os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # the connector is local: no registry look-up, no telemetry
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("AIRBYTE_LOGGING_ROOT", str(WORKDIR / "logs"))
+# PyAirbyte's optional Google dependencies warn about Python versions at import; not the demo's concern.
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+# Imported after the environment is set: PyAirbyte reads it at import.
+import airbyte as ab  # noqa: E402
+import boto3  # noqa: E402
+
+from demo import seed  # noqa: E402
+from integration_tests.server_process import fake_cloudwatch  # noqa: E402
+
+CONNECTOR = ROOT / ".venv" / "bin" / "source-cloudwatch-logs"
+CONNECTOR_PYTHON = ROOT / ".venv" / "bin" / "python"
+REGION = "us-east-1"
+INGESTION_DELAY_S = 300  # the connector's default: a sync reads up to 5 minutes before now
+
+ACCESS_LOGS_SQL = """
+WITH access AS (
+    SELECT 'REST' AS api, message FROM {rest}
+    UNION ALL
+    SELECT 'HTTP' AS api, message FROM {http}
+),
+requests AS (
+    SELECT api,
+           json_extract_string(message, '$.httpMethod') AS method,
+           regexp_replace(json_extract_string(message, '$.path'), '/[0-9]+$', '/{{id}}') AS route,
+           json_extract_string(message, '$.status') AS status
+    FROM access
+)
+"""
+
+BY_STATUS_SQL = (
+    ACCESS_LOGS_SQL
+    + """
+SELECT status, count(*) AS requests, count(*) FILTER (WHERE api = 'REST') AS rest_api,
+       count(*) FILTER (WHERE api = 'HTTP') AS http_api
+FROM requests
+GROUP BY status
+ORDER BY status
+"""
+)
+
+BY_ROUTE_SQL = (
+    ACCESS_LOGS_SQL
+    + """
+SELECT api, method, route, count(*) AS requests,
+       count(*) FILTER (WHERE status LIKE '4%') AS "4xx",
+       count(*) FILTER (WHERE status LIKE '5%') AS "5xx"
+FROM requests
+GROUP BY ALL
+ORDER BY requests DESC, api, route
+"""
+)
+
+LAMBDA_SQL = """
+SELECT count(*) AS invocations,
+       round(quantile_cont(duration_ms, 0.5), 1) AS p50_ms,
+       round(quantile_cont(duration_ms, 0.95), 1) AS p95_ms,
+       count(*) FILTER (WHERE cold) AS cold_starts
+FROM (
+    SELECT regexp_extract(message, 'Duration: ([0-9.]+) ms', 1)::DOUBLE AS duration_ms,
+           message LIKE '%Init Duration%' AS cold
+    FROM {table}
+    WHERE message LIKE 'REPORT %'
+)
+"""
+
+
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "  (no rows)"
+    columns = list(rows[0])
+    widths = {c: max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns}
+    lines = ["  " + "  ".join(str(c).ljust(widths[c]) for c in columns)]
+    lines += ["  " + "  ".join(str(r[c]).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
+def sync(source: Any, cache: Any) -> Any:
+    started = time.monotonic()
+    result = source.read(cache=cache)
+    print(f"    read {result.processed_records:,} records in {time.monotonic() - started:.1f} s", flush=True)
+    return result
+
+
+def main() -> None:
+    if not CONNECTOR.exists():
+        sys.exit(f"{CONNECTOR} is missing: run `make demo` (it installs the connector first)")
+    shutil.rmtree(WORKDIR / "cache", ignore_errors=True)  # a fresh cache: the first sync reads everything
+    WORKDIR.mkdir(exist_ok=True)
+
+    step("Starting a local CloudWatch Logs endpoint (moto)")
+    with fake_cloudwatch(python=CONNECTOR_PYTHON, log_path=WORKDIR / "endpoint.log") as endpoint:
+        print(f"    {endpoint}")
+        client = boto3.client(
+            "logs", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo"
+        )
+        step("Seeding API Gateway access logs, Lambda logs and an application log (last 3 days)")
+        groups = seed.generate(int(time.time() * 1000))
+        total = seed.put(client, groups)
+        for group in groups:
+            print(f"    {group.name:40} {group.count:6,} events in {len(group.streams)} log stream(s)")
+        print(f"    {'total':40} {total:6,}")
+
+        config = {
+            "region_name": REGION,
+            "aws_access_key_id": "demo",
+            "aws_secret_access_key": "demo",
+            "endpoint_url": endpoint,
+            "ingestion_delay_seconds": INGESTION_DELAY_S,
+        }
+        step("PyAirbyte: get_source(local_executable=.venv/bin/source-cloudwatch-logs), check(), read() into DuckDB")
+        source = ab.get_source("source-cloudwatch-logs", config=config, local_executable=CONNECTOR)
+        source.check()
+        source.select_all_streams()
+        cache = ab.new_local_cache(cache_name="cloudwatch_demo", cache_dir=WORKDIR / "cache")
+        sync(source, cache)
+        report(cache)
+
+        step("New requests arrive; the second sync reads only them (the state is kept in the DuckDB cache)")
+        # Timestamped inside the window the next sync reads ([previous end, now - ingestion delay)) and put
+        # right away: delivered within the ingestion delay, as CloudWatch delivers API Gateway's logs.
+        arrived = int(time.time() * 1000) - INGESTION_DELAY_S * 1000 + 1000
+        batch = seed.LogGroupData(seed.REST_GROUP)
+        rng = seed.random.Random(7)
+        for i in range(25):
+            batch.add("a1b2c3d4e5-prod", arrived + i * 40, seed.access_log(rng, arrived + i * 40, "a1b2c3d4e5", True))
+        client.put_log_events(
+            logGroupName=batch.name,
+            logStreamName="a1b2c3d4e5-prod",
+            logEvents=[{"timestamp": t, "message": m} for t, m in batch.streams["a1b2c3d4e5-prod"]],
+        )
+        time.sleep(2.5)  # until the last of them is older than `now - ingestion delay`
+        before = rest_rows(cache)
+        sync(source, cache)
+        print(f"    {seed.REST_GROUP}: {before:,} -> {rest_rows(cache):,} rows")
+
+    print(f"\nThe DuckDB file: {Path(cache.db_path).relative_to(ROOT)}   (PyAirbyte logs: .demo/logs)")
+    print_real_account_help()
+
+
+def table_name(cache: Any, stream: str) -> str:
+    return f'{cache.schema_name}."{cache.processor.get_sql_table_name(stream)}"'
+
+
+def rest_rows(cache: Any) -> int:
+    return int(cache.run_sql_query(f"SELECT count(*) AS n FROM {table_name(cache, seed.REST_GROUP)}")[0]["n"])
+
+
+def report(cache: Any) -> None:
+    step("Rows per stream (one DuckDB table per log group)")
+    counts = []
+    for stream in sorted(cache.streams):
+        name = table_name(cache, stream)
+        (row,) = cache.run_sql_query(f"SELECT count(*) AS n FROM {name}")
+        counts.append({"stream": stream, "table": name, "rows": row["n"]})
+    print(table(counts))
+
+    rest, http = table_name(cache, seed.REST_GROUP), table_name(cache, seed.HTTP_GROUP)
+    step("Access logs: requests by status code (json_extract_string over the `message` column)")
+    print(table(cache.run_sql_query(BY_STATUS_SQL.format(rest=rest, http=http))))
+    step("Access logs: requests by route")
+    print(table(cache.run_sql_query(BY_ROUTE_SQL.format(rest=rest, http=http))))
+    step("Lambda durations from the REPORT lines")
+    print(table(cache.run_sql_query(LAMBDA_SQL.format(table=table_name(cache, seed.LAMBDA_GROUP)))))
+
+
+def print_real_account_help() -> None:
+    print(
+        """
+==> Against a real AWS account
+  Config (the IAM principal needs logs:DescribeLogGroups and logs:FilterLogEvents):
+    {
+      "region_name": "eu-west-1",
+      "aws_access_key_id": "...", "aws_secret_access_key": "...",   (or neither: the default credential chain)
+      "role_arn": "arn:aws:iam::123456789012:role/airbyte-cloudwatch-reader",   (optional)
+      "log_group_prefix": "/aws/lambda/",                                         (optional)
+      "start_date": "2026-11-01T00:00:00Z"                                        (optional)
+    }
+  With Docker (make image builds airbyte/source-cloudwatch-logs:dev):
+    docker run --rm -i -v "$PWD/secrets:/secrets" airbyte/source-cloudwatch-logs:dev \\
+        check --config /secrets/config.json
+  With PyAirbyte:
+    ab.get_source("source-cloudwatch-logs", config=config,
+                  local_executable=".venv/bin/source-cloudwatch-logs").read()
+  In Airbyte: Settings > Sources > New connector > "Add a new Docker connector",
+    image airbyte/source-cloudwatch-logs, tag 0.1.0 (see README.md)."""
+    )
+
+
+if __name__ == "__main__":
+    main()
