@@ -48,7 +48,7 @@ def test_full_sync_returns_every_event_exactly_once(logs: Any, sync) -> None:  #
 
 
 def test_records_carry_the_api_fields_plus_group_and_iso_time(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
-    timestamp = 1_795_000_000_042  # 2026-11-18T08:26:40.042Z
+    timestamp = 1_795_000_000_042  # 2026-11-18T11:06:40.042Z
     if timestamp < now_ms() - 13 * DAY:  # keep within what put_log_events accepts
         timestamp = now_ms() - DAY
     put_events(logs, "grp", "stream-1", [(timestamp, "hello")])
