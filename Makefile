@@ -41,3 +41,7 @@ test: lint typecheck
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Throughput, CPU cost, memory and discover-at-scale benchmark (prints a table; exits 1 if a target is missed).
+bench: install
+	$(VENV)/bin/python -m benchmarks.run

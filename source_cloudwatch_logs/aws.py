@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -110,13 +114,81 @@ def client_config(max_attempts: int, pool_size: int = 10) -> Config:
     )
 
 
-class LogsApi:
-    """The CloudWatch Logs calls the connector makes, on one shared client."""
+class RateLimiter:
+    """Evenly spaced permits, `rate` per second, shared by every thread (a leaky bucket with a burst of one).
 
-    def __init__(self, client: Any, region: str) -> None:
+    Spacing requests evenly keeps the connector under a server-side token bucket of the same rate whatever
+    its burst size, so pacing replaces throttling instead of provoking it.
+    """
+
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Blocks until this caller's slot; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+@dataclass
+class ApiStats:
+    """Requests sent (retries included), throttled answers and other failed attempts, per operation."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    throttles: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def total(self, counter: Counter[str]) -> int:
+        return sum(counter.values())
+
+
+THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+PACED_OPERATIONS = ("FilterLogEvents", "DescribeLogGroups")
+
+
+def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
+    """Hooks the limiters into botocore's per-attempt events, so retries are paced and counted too."""
+
+    def before_send(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        limiter = limiters.get(operation)
+        if limiter is not None:
+            limiter.acquire()
+        stats.calls[operation] += 1  # Counter increments of one key are atomic enough under the GIL
+
+    def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
+        if code in THROTTLING_CODES:
+            stats.throttles[operation] += 1
+        elif code or exception is not None:
+            stats.errors[operation] += 1
+
+    events = client.meta.events
+    events.register("before-send.cloudwatch-logs", before_send)
+    events.register("response-received.cloudwatch-logs", response_received)
+
+
+class LogsApi:
+    """The CloudWatch Logs calls the connector makes, on one shared, paced client."""
+
+    def __init__(self, client: Any, region: str, stats: ApiStats | None = None) -> None:
         self.client = client
         self.region = region
         self.endpoint: str = client.meta.endpoint_url
+        self.stats = stats or ApiStats()
 
     @classmethod
     def connect(
@@ -129,7 +201,9 @@ class LogsApi:
             endpoint_url=config.endpoint_url,
             config=client_config(max_attempts, pool_size),
         )
-        return cls(client, config.region_name)
+        stats = ApiStats()
+        pace(client, {op: RateLimiter(config.requests_per_second) for op in PACED_OPERATIONS}, stats)
+        return cls(client, config.region_name, stats)
 
     def log_groups(self, prefix: str | None = None, page_size: int = DESCRIBE_PAGE_SIZE) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {"limit": page_size}

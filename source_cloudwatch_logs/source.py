@@ -34,12 +34,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi, error_code, explain, failure_type
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config
 from source_cloudwatch_logs.state import CURSOR_FIELD, now_ms, read_end_ms
-from source_cloudwatch_logs.streams import RECORD_SCHEMA, build_stream, log
+from source_cloudwatch_logs.streams import RECORD_SCHEMA, build_stream
 
 DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/cloudwatch-logs"
-NUM_WORKERS = 10
 QUEUE_SIZE = 10_000
 
 
@@ -128,7 +128,7 @@ class SourceCloudwatchLogs(Source):
         state: list[AirbyteStateMessage] | MutableMapping[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
         settings = parse_config(config)
-        api = LogsApi.connect(settings, pool_size=NUM_WORKERS)
+        api = LogsApi.connect(settings, pool_size=settings.num_workers + 2)
         definitions = {stream.name: stream for stream in self._streams(api, settings, logger)}
 
         queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
@@ -138,6 +138,8 @@ class SourceCloudwatchLogs(Source):
         sync_start = now_ms()
         sync_end = read_end_ms(sync_start, settings.ingestion_delay_seconds)
 
+        selected = [c for c in catalog.streams if c.stream.name in definitions]
+        progress = SyncProgress(repository, api.stats, total_streams=len(selected))
         streams: list[AbstractStream] = []
         for configured in catalog.streams:
             name = configured.stream.name
@@ -155,6 +157,7 @@ class SourceCloudwatchLogs(Source):
                     stream_state,
                     state_manager,
                     repository,
+                    progress,
                     sync_start,
                     sync_end,
                     logger,
@@ -163,23 +166,27 @@ class SourceCloudwatchLogs(Source):
         if not streams:
             return
         concurrent = ConcurrentSource.create(
-            num_workers=NUM_WORKERS,
-            initial_number_of_partitions_to_generate=max(1, NUM_WORKERS // 2),
+            num_workers=settings.num_workers,
+            initial_number_of_partitions_to_generate=max(1, settings.num_workers // 2),
             logger=logger,
             slice_logger=DebugSliceLogger(),
             message_repository=repository,
             queue=queue,
         )
         yield from concurrent.read(streams)
+        yield from _log_now(Level.INFO, progress.summary())
+
+
+def _log_now(level: Level, text: str) -> Iterator[AirbyteMessage]:
+    repository = InMemoryMessageRepository()
+    log(repository, level, text)
+    yield from repository.consume_queue()
 
 
 def _missing_stream(stream: AirbyteStream) -> Iterator[AirbyteMessage]:
-    repository = InMemoryMessageRepository()
-    log(
-        repository,
+    yield from _log_now(
         Level.WARN,
         f"Stream '{stream.name}' is in the catalog but no longer exists in the source (log group deleted, "
         "renamed, or excluded by log_group_prefix). Refresh the source schema; the other streams are read.",
     )
-    yield from repository.consume_queue()
     yield stream_status_message(stream, AirbyteStreamStatus.INCOMPLETE)

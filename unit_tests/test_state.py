@@ -13,7 +13,9 @@ from airbyte_cdk.models import Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
+from source_cloudwatch_logs.aws import ApiStats
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.spec import parse_config
 from source_cloudwatch_logs.state import (
     DAY_MS,
@@ -90,6 +92,7 @@ def _stream(state: dict[str, Any], stored_bytes: int, lookback_s: int = 0, start
         state,
         ConnectorStateManager(),
         repository,
+        SyncProgress(repository, ApiStats(), total_streams=1),
         NOW,
         NOW - 60_000,
         logger=__import__("logging").getLogger("test"),
