@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import botocore.session
+import orjson
 from airbyte_cdk.models import FailureType
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
@@ -181,6 +182,20 @@ def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> N
     events.register("response-received.cloudwatch-logs", response_received)
 
 
+def parse_events_fast(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """Parses a successful FilterLogEvents body with one C-level JSON decode instead of botocore's shape walk.
+
+    botocore's parser visits every field of every event in Python: about 5 µs an event, which alone capped
+    plain boto3 paging at ~70k events/s in the benchmark. The JSON protocol's wire names are the member names
+    for this operation, so the decoded body is exactly what botocore would return (unit_tests/test_aws.py
+    compares the two); botocore then parses only the emptied body. Errors keep botocore's own parsing.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    customized_response_dict.update(orjson.loads(response_dict["body"]))
+    response_dict["body"] = b"{}"
+
+
 class LogsApi:
     """The CloudWatch Logs calls the connector makes, on one shared, paced client."""
 
@@ -203,6 +218,7 @@ class LogsApi:
         )
         stats = ApiStats()
         pace(client, {op: RateLimiter(config.requests_per_second) for op in PACED_OPERATIONS}, stats)
+        client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
         return cls(client, config.region_name, stats)
 
     def log_groups(self, prefix: str | None = None, page_size: int = DESCRIBE_PAGE_SIZE) -> Iterator[dict[str, Any]]:

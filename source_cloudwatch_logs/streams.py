@@ -177,6 +177,17 @@ class LogEventsPartition(Partition):
         return AirbyteTracedException(message=message, internal_message=str(error), failure_type=failure_type(error))
 
 
+class WindowCursor(ConcurrentCursor):
+    """The CDK's ConcurrentCursor, with state from finished windows alone (see EpochMillisStateConverter).
+
+    `observe` would track the newest record of each window, hashing the window's slice twice per record
+    (about 6 µs, measured in the benchmark) for a value this state never reads.
+    """
+
+    def observe(self, record: Record) -> None:
+        pass
+
+
 class WindowPartitionGenerator(PartitionGenerator):
     def __init__(self, context: StreamContext, cursor: ConcurrentCursor, window_ms: int, end_ms: int) -> None:
         self._context = context
@@ -220,7 +231,7 @@ def build_stream(
     start = read_start_ms(config.start_date_ms, earliest)
     resume = max(start, _saved_position_ms(stream_state) or start) - config.lookback_window_seconds * 1000
     window_ms = window_length_ms(sync_end_ms - resume, group.stored_bytes, max(1, sync_start_ms - earliest))
-    cursor = ConcurrentCursor(
+    cursor = WindowCursor(
         stream_name=definition.name,
         stream_namespace=None,
         stream_state=dict(stream_state),
