@@ -139,7 +139,8 @@ def test_late_events_and_the_lookback_window(logs: Any, sync) -> None:  # type: 
     sync2 = sync(state=state1, ingestion_delay_seconds=delay_s)
     assert sync2.events_of("g") == [(position + 1_500, "E lag below delay")]
 
-    sync2_with_lookback = sync(state=state1, ingestion_delay_seconds=delay_s, lookback_window_seconds=8)
+    lookback_s = (position - (n1 - 4_500)) // 1000 + 2  # reaches back past G (how far depends on startup time)
+    sync2_with_lookback = sync(state=state1, ingestion_delay_seconds=delay_s, lookback_window_seconds=lookback_s)
     assert sync2_with_lookback.events_of("g") == [
         (n1 - 4_500, "G emitted by sync 1"),
         (position - 2_000, "F lag above delay"),

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
@@ -204,6 +205,7 @@ class LogsApi:
         self.region = region
         self.endpoint: str = client.meta.endpoint_url
         self.stats = stats or ApiStats()
+        self.server_time_ms: int | None = None  # from the Date header of the first DescribeLogGroups answer
 
     @classmethod
     def connect(
@@ -227,6 +229,8 @@ class LogsApi:
             params["logGroupNamePrefix"] = prefix
         while True:
             page = self.client.describe_log_groups(**params)
+            if self.server_time_ms is None:
+                self.server_time_ms = _server_time_ms(page)
             yield from page.get("logGroups", [])
             token = page.get("nextToken")
             if not token:
@@ -244,6 +248,14 @@ class LogsApi:
 
     def filter_log_events(self, **params: Any) -> Mapping[str, Any]:
         return self.client.filter_log_events(**params)  # type: ignore[no-any-return]
+
+
+def _server_time_ms(page: Mapping[str, Any]) -> int | None:
+    date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
+    except (TypeError, ValueError):
+        return None
 
 
 def error_code(error: BaseException) -> str | None:

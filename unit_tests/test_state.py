@@ -29,6 +29,8 @@ from source_cloudwatch_logs.state import (
     ms_to_datetime,
     read_end_ms,
     read_start_ms,
+    state_positions,
+    usable_position,
     window_length_ms,
 )
 from source_cloudwatch_logs.streams import END_KEY, START_KEY, LogEventsPartition, build_stream
@@ -180,3 +182,62 @@ def test_partitions_hash_by_stream_and_window() -> None:
     (again,) = _stream({"timestamp": NOW - DAY_MS}, stored_bytes=0)[0].generate_partitions()
     assert hash(partition) == hash(again)
     assert partition.stream_name() == "g"
+
+
+# Incoming state ------------------------------------------------------------------------------------------
+
+
+def test_state_positions_from_every_shape() -> None:
+    stream = {"type": "STREAM", "stream": {"stream_descriptor": {"name": "a"}, "stream_state": {"timestamp": 5}}}
+    assert state_positions([stream]) == ({"a": {"timestamp": 5}}, [])
+    assert state_positions(None) == ({}, [])
+    assert state_positions({"a": {"timestamp": 5}, "b": {"timestamp": 6}}) == (
+        {"a": {"timestamp": 5}, "b": {"timestamp": 6}},
+        ["The state is in the legacy single-object shape; it was converted per stream."],
+    )
+    assert state_positions([{"type": "LEGACY", "data": {"a": {"timestamp": 5}}}]) == (
+        {"a": {"timestamp": 5}},
+        ["The state has a LEGACY message; it was converted per stream."],
+    )
+    global_state = {
+        "type": "GLOBAL",
+        "global": {"stream_states": [{"stream_descriptor": {"name": "a"}, "stream_state": {"timestamp": 5}}]},
+    }
+    assert state_positions([global_state]) == (
+        {"a": {"timestamp": 5}},
+        ["The state has a GLOBAL message; its stream states were used per stream."],
+    )
+    assert state_positions([stream, 7, {"type": "STREAM"}]) == (
+        {"a": {"timestamp": 5}},
+        ["State entry 1 has an unknown shape and was ignored.", "State entry 2 has an unknown shape and was ignored."],
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ({"timestamp": NOW - DAY_MS}, (NOW - DAY_MS, None)),
+        ({"timestamp": float(NOW - DAY_MS) + 0.7}, (NOW - DAY_MS, None)),
+        ({"timestamp": str(NOW - DAY_MS)}, (NOW - DAY_MS, None)),
+        ({"timestamp": 0}, (0, None)),
+        (
+            {"timestamp": 1_700_000_000},
+            (
+                1_700_000_000_000,
+                "its `timestamp` 1700000000 looks like epoch seconds; it was read as 1700000000000 ms "
+                "(2023-11-14T22:13:20.000Z)",
+            ),
+        ),
+        ({"timestamp": -5}, (None, "its `timestamp` -5 is negative")),
+        (
+            {"timestamp": NOW + 1},
+            (None, f"its `timestamp` {NOW + 1} (2026-11-18T11:06:40.001Z) is in the future"),
+        ),
+        ({"timestamp": "soon"}, (None, "its `timestamp` is not a number")),
+        ({"timestamp": True}, (None, "its `timestamp` is not a number")),
+        ({"cursor": 5}, (None, "it has no `timestamp`")),
+        ("5", (None, "it has no `timestamp`")),
+    ],
+)
+def test_usable_position(state: Any, expected: tuple[int | None, str | None]) -> None:
+    assert usable_position(state, NOW) == expected
