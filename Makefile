@@ -69,3 +69,7 @@ test: lint typecheck pyairbyte-venv docker-engine
 
 clean:
 	rm -rf $(TOOLS) $(VENV) $(PYAIRBYTE_VENV) .pytest_cache .mypy_cache .ruff_cache .docker-unavailable .docker-engine.log .demo
+
+# Throughput, CPU cost, memory and discover-at-scale benchmark (prints a table; exits 1 if a target is missed).
+bench: install
+	$(VENV)/bin/python -m benchmarks.run

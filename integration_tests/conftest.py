@@ -11,6 +11,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from integration_tests import docker_support
+from integration_tests.fake_cloudwatch import FakeCloudWatch, FaultPlan
 from integration_tests.harness import config, configured_catalog, logs_client, run_connector
 
 
@@ -30,6 +31,20 @@ def endpoint(moto_endpoint: str) -> str:
     """The moto endpoint, emptied before each test."""
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     return moto_endpoint
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeCloudWatch]:
+    with FakeCloudWatch() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeCloudWatch) -> FakeCloudWatch:
+    """moto behind the AWS-faithful wrapper (see fake_cloudwatch.py), emptied, with a fresh fault plan."""
+    fake_server.plan = FaultPlan()
+    fake_server.reset()
+    return fake_server
 
 
 @pytest.fixture

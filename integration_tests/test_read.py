@@ -48,7 +48,7 @@ def test_full_sync_returns_every_event_exactly_once(logs: Any, sync) -> None:  #
 
 
 def test_records_carry_the_api_fields_plus_group_and_iso_time(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
-    timestamp = 1_795_000_000_042  # 2026-11-18T08:26:40.042Z
+    timestamp = 1_795_000_000_042  # 2026-11-18T11:06:40.042Z
     if timestamp < now_ms() - 13 * DAY:  # keep within what put_log_events accepts
         timestamp = now_ms() - DAY
     put_events(logs, "grp", "stream-1", [(timestamp, "hello")])
@@ -139,7 +139,8 @@ def test_late_events_and_the_lookback_window(logs: Any, sync) -> None:  # type: 
     sync2 = sync(state=state1, ingestion_delay_seconds=delay_s)
     assert sync2.events_of("g") == [(position + 1_500, "E lag below delay")]
 
-    sync2_with_lookback = sync(state=state1, ingestion_delay_seconds=delay_s, lookback_window_seconds=8)
+    lookback_s = (position - (n1 - 4_500)) // 1000 + 2  # reaches back past G (how far depends on startup time)
+    sync2_with_lookback = sync(state=state1, ingestion_delay_seconds=delay_s, lookback_window_seconds=lookback_s)
     assert sync2_with_lookback.events_of("g") == [
         (n1 - 4_500, "G emitted by sync 1"),
         (position - 2_000, "F lag above delay"),

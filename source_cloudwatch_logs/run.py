@@ -1,14 +1,41 @@
 """Console entry point: `source-cloudwatch-logs spec|check|discover|read ...`."""
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
-from airbyte_cdk.entrypoint import launch
+import orjson
+from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.models import AirbyteMessageSerializer, ConnectorSpecification, FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
+from source_cloudwatch_logs.spec import parse_config
+
+
+class Entrypoint(AirbyteEntrypoint):
+    @staticmethod
+    def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
+        """The config model validates instead of the CDK's JSON-schema pass, whose messages name a value
+        (possibly a secret of the wrong type) instead of the field."""
+        parse_config(config)
 
 
 def run() -> None:
-    launch(SourceCloudwatchLogs(), sys.argv[1:])
+    entrypoint = Entrypoint(SourceCloudwatchLogs())
+    try:
+        with PRINT_BUFFER:
+            for message in entrypoint.run(entrypoint.parse_args(sys.argv[1:])):
+                print(f"{message}\n", end="")
+    except AirbyteTracedException as error:
+        if error.failure_type != FailureType.config_error:
+            raise  # the CDK's handler reports it, with the stack trace a bug report needs
+        # Bad input is the user's to fix: the message names the field; a stack trace would only bury it.
+        clean = AirbyteTracedException(
+            message=error.message, internal_message=error.internal_message, failure_type=error.failure_type
+        )
+        print(orjson.dumps(AirbyteMessageSerializer.dump(clean.as_airbyte_message())).decode(), flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ MAX_LOG_STREAM_NAMES = 100  # FilterLogEvents accepts 1 to 100 logStreamNames
 def _field(order: int, title: str, description: str, **extra: Any) -> Any:
     """A model field with the keys the Airbyte UI reads (`order`, `airbyte_secret`, ...)."""
     default = extra.pop("default", None)
-    schema_extra = {"order": order, **{k: v for k, v in extra.items() if k not in {"ge", "le", "max_length"}}}
-    bounds = {k: v for k, v in extra.items() if k in {"ge", "le", "max_length"}}
+    bound_names = {"ge", "gt", "le", "max_length"}
+    schema_extra = {"order": order, **{k: v for k, v in extra.items() if k not in bound_names}}
+    bounds = {k: v for k, v in extra.items() if k in bound_names}
     return Field(default, title=title, description=description, json_schema_extra=schema_extra, **bounds)
 
 
@@ -191,6 +192,25 @@ class CloudWatchLogsConfig(BaseModel):
         default=0,
         ge=0,
         le=14 * 24 * 3600,
+    )
+
+    num_workers: int = _field(
+        13,
+        "Parallel Requests",
+        "How many time windows and log groups are read at once. More workers help when API latency, not the "
+        "request quota, is the limit.",
+        default=10,
+        ge=1,
+        le=64,
+    )
+    requests_per_second: float = _field(
+        14,
+        "Requests per Second",
+        "Client-side budget for FilterLogEvents and for DescribeLogGroups, each. The AWS default quota is 5 per "
+        "second per account and region for both; raise it only if your account's quota was raised.",
+        default=5,
+        gt=0,
+        le=1000,
     )
 
     @field_validator("role_arn", "log_group_prefix", "endpoint_url", "role_external_id", mode="before")

@@ -111,3 +111,66 @@ class EpochMillisStateConverter(DateTimeStreamStateConverter):
     def _get_latest_complete_time(self, slices: list[MutableMapping[str, Any]]) -> Any:
         # Overrides a private CDK hook (see the class docstring); unit_tests/test_state.py pins the behaviour.
         return self.merge_intervals(slices)[0][self.END_KEY]
+
+
+# Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------
+
+EARLIEST_PLAUSIBLE_MS = 946_684_800_000  # 2000-01-01: a "seconds" value times 1000 lands after this
+
+
+def state_positions(document: Any) -> tuple[dict[str, Any], list[str]]:
+    """Per-stream raw states from any shape a state file may have, and a warning for each part not used.
+
+    Shapes: a list of STREAM messages (today's protocol), LEGACY messages (`data` maps stream to state),
+    GLOBAL messages (`stream_states`), and the bare legacy object `{"<stream>": {"timestamp": ...}}`.
+    """
+    if document is None or document == [] or document == {}:
+        return {}, []
+    if isinstance(document, dict) and "type" not in document:
+        return dict(document), ["The state is in the legacy single-object shape; it was converted per stream."]
+    messages = document if isinstance(document, list) else [document]
+    positions: dict[str, Any] = {}
+    warnings: list[str] = []
+    for index, message in enumerate(messages):
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "STREAM" or (isinstance(message, dict) and kind is None and "stream" in message):
+            stream = message.get("stream") or {}
+            name = (stream.get("stream_descriptor") or {}).get("name")
+            if isinstance(name, str):
+                positions[name] = stream.get("stream_state")
+                continue
+        elif kind == "LEGACY" and isinstance(message.get("data"), dict):
+            positions.update(message["data"])
+            warnings.append("The state has a LEGACY message; it was converted per stream.")
+            continue
+        elif kind == "GLOBAL" and isinstance((message.get("global") or {}).get("stream_states"), list):
+            for entry in message["global"]["stream_states"]:
+                name = ((entry or {}).get("stream_descriptor") or {}).get("name")
+                if isinstance(name, str):
+                    positions[name] = entry.get("stream_state")
+            warnings.append("The state has a GLOBAL message; its stream states were used per stream.")
+            continue
+        warnings.append(f"State entry {index} has an unknown shape and was ignored.")
+    return positions, warnings
+
+
+def usable_position(stream_state: Any, at_ms: int) -> tuple[int | None, str | None]:
+    """The stream's state position in epoch ms (None when unusable) and what to tell the user about it."""
+    if not isinstance(stream_state, dict) or CURSOR_FIELD not in stream_state:
+        return None, f"it has no `{CURSOR_FIELD}`"
+    value = stream_state[CURSOR_FIELD]
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, f"its `{CURSOR_FIELD}` is not a number"
+    position = int(value)
+    if position < 0:
+        return None, f"its `{CURSOR_FIELD}` {position} is negative"
+    if position < EARLIEST_PLAUSIBLE_MS <= position * 1000 <= at_ms:  # seconds, as some tools write epochs
+        return position * 1000, (
+            f"its `{CURSOR_FIELD}` {position} looks like epoch seconds; it was read as {position * 1000} ms "
+            f"({iso_utc(position * 1000)})"
+        )
+    if position > at_ms:
+        return None, f"its `{CURSOR_FIELD}` {position} ({iso_utc(position)}) is in the future"
+    return position, None

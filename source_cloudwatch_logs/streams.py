@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
+from airbyte_cdk.models import Level
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from source_cloudwatch_logs.aws import LogsApi, error_code, explain, failure_type
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import (
     CURSOR_FIELD,
@@ -60,11 +61,6 @@ RECORD_SCHEMA: Mapping[str, Any] = {
 }
 
 
-def log(repository: MessageRepository, level: Level, text: str) -> None:
-    """A LOG message on the shared queue, so it is ordered with the records around it."""
-    repository.emit_message(AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=level, message=text)))
-
-
 class LagMonitor:
     """Watches `ingestionTime - timestamp`: events later than the ingestion delay may have been missed."""
 
@@ -97,6 +93,7 @@ class StreamContext:
     definition: StreamDefinition
     api: LogsApi
     lag: LagMonitor
+    progress: SyncProgress
 
 
 class LogEventsPartition(Partition):
@@ -135,9 +132,12 @@ class LogEventsPartition(Partition):
         params = {**definition.filter_params(), "startTime": self._start, "endTime": end, "limit": PAGE_LIMIT}
         max_lag = 0
         last_second, last_second_text = -1, ""
+        progress = self._context.progress
         while True:
             page = api.filter_log_events(**params)
-            for event in page.get("events", ()):
+            events = page.get("events", ())
+            progress.page_done(name, len(events))
+            for event in events:
                 timestamp = event["timestamp"]
                 # AWS documents endTime as exclusive but has been seen to return events at endTime (and
                 # moto does): those belong to the next window.
@@ -157,6 +157,7 @@ class LogEventsPartition(Partition):
                 break
             params["nextToken"] = token
         self._context.lag.window_done(max_lag)
+        progress.window_done(name)
 
     def _token_rejected(self, error: ClientError) -> bool:
         message = str(error.response.get("Error", {}).get("Message", ""))
@@ -176,14 +177,35 @@ class LogEventsPartition(Partition):
         return AirbyteTracedException(message=message, internal_message=str(error), failure_type=failure_type(error))
 
 
+class WindowCursor(ConcurrentCursor):
+    """The CDK's ConcurrentCursor, with state from finished windows alone (see EpochMillisStateConverter).
+
+    `observe` would track the newest record of each window, hashing the window's slice twice per record
+    (about 6 µs, measured in the benchmark) for a value this state never reads.
+    """
+
+    def observe(self, record: Record) -> None:
+        pass
+
+
 class WindowPartitionGenerator(PartitionGenerator):
-    def __init__(self, context: StreamContext, cursor: ConcurrentCursor) -> None:
+    def __init__(self, context: StreamContext, cursor: ConcurrentCursor, window_ms: int, end_ms: int) -> None:
         self._context = context
         self._cursor = cursor
+        self._window_ms = window_ms
+        self._end_ms = end_ms
 
     def generate(self) -> Iterable[Partition]:
+        name, progress = self._context.definition.name, self._context.progress
+        progress.stream_started(name, self._describe_range())
+        count = 0
         for stream_slice in self._cursor.stream_slices():
+            count += 1
             yield LogEventsPartition(self._context, stream_slice)
+        progress.windows_planned(name, count)
+
+    def _describe_range(self) -> str:
+        return f"time windows of {self._window_ms / 60_000:.0f} min up to {iso_utc(self._end_ms)}"
 
 
 def _saved_position_ms(stream_state: Mapping[str, Any]) -> int | None:
@@ -198,6 +220,7 @@ def build_stream(
     stream_state: Mapping[str, Any],
     state_manager: ConnectorStateManager,
     repository: MessageRepository,
+    progress: SyncProgress,
     sync_start_ms: int,
     sync_end_ms: int,
     logger: logging.Logger,
@@ -208,7 +231,7 @@ def build_stream(
     start = read_start_ms(config.start_date_ms, earliest)
     resume = max(start, _saved_position_ms(stream_state) or start) - config.lookback_window_seconds * 1000
     window_ms = window_length_ms(sync_end_ms - resume, group.stored_bytes, max(1, sync_start_ms - earliest))
-    cursor = ConcurrentCursor(
+    cursor = WindowCursor(
         stream_name=definition.name,
         stream_namespace=None,
         stream_state=dict(stream_state),
@@ -228,9 +251,10 @@ def build_stream(
         definition=definition,
         api=api,
         lag=LagMonitor(definition.name, config.ingestion_delay_seconds, repository),
+        progress=progress,
     )
     return DefaultStream(
-        partition_generator=WindowPartitionGenerator(context, cursor),
+        partition_generator=WindowPartitionGenerator(context, cursor, window_ms, sync_end_ms),
         name=definition.name,
         json_schema=RECORD_SCHEMA,
         primary_key=["eventId"],

@@ -1,0 +1,310 @@
+"""`make bench`: throughput against the AWS quota, the connector's own CPU cost, memory, and discover at scale.
+
+Scenarios (each prints one row of the table at the end):
+  1. quota   40 log groups, ~300k events, 80 ms latency per call, FilterLogEvents and DescribeLogGroups each
+             limited to 5/s by the fake endpoint (moto behind fake_cloudwatch.py, in its own process).
+  2. cpu     one log group of 1M events from the fast fake (precomputed pages, no latency, no limit), and plain
+             boto3 paging of the same pages in the same run for comparison.
+  3. memory  the fast fake with 100k events, to compare peak RSS with the 1M run.
+  4. discover 5000 log groups, DescribeLogGroups limited to 5/s, 80 ms latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from benchmarks.scenario import events_for, plan_groups
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRY_POINT = Path(sys.executable).with_name("source-cloudwatch-logs")
+RATE = 5.0
+LATENCY_S = 0.08
+PAGE = 10_000
+EVENT_ID = re.compile(rb'"eventId":"(\d+)"')
+
+
+@dataclass
+class Row:
+    scenario: str
+    wall_s: float
+    events: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    lower_bound_s: float | None = None
+    throttles: int = 0
+    peak_rss_mb: float = 0.0
+    delivered: str = "-"
+    note: str = ""
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.wall_s if self.wall_s else 0.0
+
+
+def start_process(args: list[str]) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("READY "):
+        process.kill()
+        raise RuntimeError(f"{args} did not start: {line!r}")
+    return process, line.split()[1]
+
+
+def run_connector(command: str, workdir: Path, **files: Any) -> tuple[float, float, Path]:
+    """Runs the entry point; returns (wall seconds, peak RSS MB, path of its stdout)."""
+    args = [str(ENTRY_POINT), command]
+    for name, content in files.items():
+        path = workdir / f"{name}.json"
+        path.write_text(json.dumps(content))
+        args += [f"--{name}", str(path)]
+    output = workdir / f"{command}.out"
+    with output.open("wb") as sink, (workdir / f"{command}.err").open("wb") as errors:
+        started = time.monotonic()
+        process = subprocess.Popen(args, stdout=sink, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+    if status != 0:
+        raise RuntimeError(f"{command} exited with {status}: {(workdir / f'{command}.err').read_text()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, output
+
+
+def config(endpoint: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "region_name": "us-east-1",
+        "aws_access_key_id": "bench",
+        "aws_secret_access_key": "bench",
+        "endpoint_url": endpoint,
+        **overrides,
+    }
+
+
+def catalog_from(discover_output: Path, sync_mode: str = "full_refresh") -> dict[str, Any]:
+    for line in discover_output.read_text().splitlines():
+        message = json.loads(line)
+        if message["type"] == "CATALOG":
+            streams = message["catalog"]["streams"]
+            return {
+                "streams": [
+                    {"stream": s, "sync_mode": sync_mode, "destination_sync_mode": "overwrite"} for s in streams
+                ]
+            }
+    raise RuntimeError("discover printed no catalog")
+
+
+def logs_client(endpoint: str) -> Any:
+    return boto3.client(
+        "logs", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench"
+    )
+
+
+def fake_stats(endpoint: str) -> dict[str, dict[str, int]]:
+    return requests.get(f"{endpoint}/_fake/stats", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def set_plan(endpoint: str, **plan: Any) -> None:
+    requests.post(f"{endpoint}/_fake/plan", json=plan, timeout=10).raise_for_status()
+
+
+def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {op: count - before.get(op, 0) for op, count in after.items() if count - before.get(op, 0)}
+
+
+def quota_scenario(endpoint: str, workdir: Path, groups: int, events: int) -> Row:
+    now = int(time.time() * 1000)
+    plans = plan_groups(groups, events)
+    client = logs_client(endpoint)
+    expected: Counter[str] = Counter()
+    for plan in plans:
+        client.create_log_group(logGroupName=plan.name)
+        batch: list[dict[str, Any]] = []
+        streams = 0
+        for timestamp, message in sorted(events_for(plan, now)):
+            batch.append({"timestamp": timestamp, "message": message})
+            if len(batch) == PAGE:
+                streams += 1
+                client.create_log_stream(logGroupName=plan.name, logStreamName=f"s{streams}")
+                client.put_log_events(logGroupName=plan.name, logStreamName=f"s{streams}", logEvents=batch)
+                batch = []
+        if batch:
+            streams += 1
+            client.create_log_stream(logGroupName=plan.name, logStreamName=f"s{streams}")
+            client.put_log_events(logGroupName=plan.name, logStreamName=f"s{streams}", logEvents=batch)
+        expected[plan.name] = plan.events
+    set_plan(endpoint, latency_s=LATENCY_S, rate_limits={"FilterLogEvents": RATE, "DescribeLogGroups": RATE})
+    settings = config(endpoint, requests_per_second=RATE)
+    _, _, discovered = run_connector("discover", workdir, config=settings)
+    catalog = catalog_from(discovered)
+    before = fake_stats(endpoint)
+    wall, rss, output = run_connector("read", workdir, config=settings, catalog=catalog)
+    after = fake_stats(endpoint)
+    set_plan(endpoint, latency_s=0, rate_limits={})
+
+    delivered: Counter[str] = Counter()
+    ids: set[str] = set()
+    for line in output.open("rb"):
+        if line.startswith(b'{"type":"RECORD"'):
+            record = json.loads(line)["record"]
+            delivered[record["stream"]] += 1
+            ids.add(record["data"]["eventId"])
+    needed = {
+        "DescribeLogGroups": math.ceil(len(plans) / 50),
+        "FilterLogEvents": sum(max(1, math.ceil(p.events / PAGE)) for p in plans),
+    }
+    calls = diff(after["calls"], before["calls"])
+    ok = delivered == +expected and len(ids) == sum(expected.values())
+    return Row(
+        scenario=f"1 quota: {len(plans)} groups",
+        wall_s=wall,
+        events=sum(delivered.values()),
+        calls=calls,
+        lower_bound_s=sum(needed.values()) / RATE,
+        throttles=sum(diff(after["throttles"], before["throttles"]).values()),
+        peak_rss_mb=rss,
+        delivered="all" if ok else f"MISSING {sum(expected.values()) - len(ids)}",
+        note=f"calls needed {needed}",
+    )
+
+
+def cpu_scenario(workdir: Path, events: int) -> tuple[Row, Row]:
+    now = int(time.time() * 1000)
+    fake, endpoint = start_process(
+        [sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now)]
+    )
+    try:
+        settings = config(endpoint, requests_per_second=1000, ingestion_delay_seconds=0)
+        _, _, discovered = run_connector("discover", workdir, config=settings)
+        wall, rss, output = run_connector("read", workdir, config=settings, catalog=catalog_from(discovered))
+        ids = set()
+        with output.open("rb") as lines:
+            for line in lines:
+                if line.startswith(b'{"type":"RECORD"'):
+                    match = EVENT_ID.search(line)
+                    if match:
+                        ids.add(match.group(1))
+        connector = Row(
+            scenario=f"2 cpu: connector, {events // 1000}k events",
+            wall_s=wall,
+            events=len(ids),
+            peak_rss_mb=rss,
+            delivered="all" if len(ids) == events else f"MISSING {events - len(ids)}",
+        )
+        client = logs_client(endpoint)
+        started, seen, params = time.monotonic(), 0, {"logGroupName": "/aws/apigateway/fast", "limit": PAGE}
+        while True:
+            page = client.filter_log_events(**params)
+            seen += len(page["events"])
+            if "nextToken" not in page:
+                break
+            params["nextToken"] = page["nextToken"]
+        boto = Row(
+            scenario=f"2 cpu: plain boto3 paging, {events // 1000}k", wall_s=time.monotonic() - started, events=seen
+        )
+        return connector, boto
+    finally:
+        fake.kill()
+
+
+def discover_scenario(endpoint: str, workdir: Path, groups: int) -> Row:
+    client = logs_client(endpoint)
+    for index in range(groups):
+        client.create_log_group(logGroupName=f"/aws/lambda/service-{index:05d}")
+    set_plan(endpoint, latency_s=LATENCY_S, rate_limits={"FilterLogEvents": RATE, "DescribeLogGroups": RATE})
+    before = fake_stats(endpoint)
+    wall, rss, output = run_connector("discover", workdir, config=config(endpoint, requests_per_second=RATE))
+    after = fake_stats(endpoint)
+    set_plan(endpoint, latency_s=0, rate_limits={})
+    streams = len(catalog_from(output)["streams"])
+    pages = math.ceil(groups / 50)
+    return Row(
+        scenario=f"4 discover: {groups} groups",
+        wall_s=wall,
+        events=0,
+        calls=diff(after["calls"], before["calls"]),
+        lower_bound_s=pages / RATE,
+        throttles=sum(diff(after["throttles"], before["throttles"]).values()),
+        peak_rss_mb=rss,
+        delivered="all" if streams == groups else f"{streams} streams",
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    header = f"| {'scenario':34} | wall s | events | events/s | API calls | lower bound s | wall/bound | throttled | peak RSS MB | delivered |"
+    print(header)
+    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
+    for row in rows:
+        calls = ", ".join(
+            f"{op.replace('LogEvents', '').replace('LogGroups', '')} {n}" for op, n in sorted(row.calls.items())
+        )
+        bound = f"{row.lower_bound_s:.1f}" if row.lower_bound_s else "-"
+        ratio = f"{row.wall_s / row.lower_bound_s:.2f}" if row.lower_bound_s else "-"
+        print(
+            f"| {row.scenario:34} | {row.wall_s:6.1f} | {row.events:6} | {row.events_per_s:8.0f} | {calls or '-':9} | "
+            f"{bound:13} | {ratio:10} | {row.throttles:9} | {row.peak_rss_mb:11.0f} | {row.delivered:9} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events in the CPU scenario")
+    parser.add_argument("--quota-events", type=int, default=300_000)
+    parser.add_argument("--groups", type=int, default=5_000, help="log groups in the discover scenario")
+    args = parser.parse_args()
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        fake, endpoint = start_process([sys.executable, "-m", "integration_tests.fake_cloudwatch", "--port", "0"])
+        try:
+            print("scenario 1: seeding and reading at the quota ...", flush=True)
+            rows.append(quota_scenario(endpoint, workdir, groups=40, events=args.quota_events))
+            requests.post(f"{endpoint}/_fake/reset", timeout=30).raise_for_status()
+            print("scenario 4: discover over many log groups ...", flush=True)
+            rows.append(discover_scenario(endpoint, workdir, args.groups))
+        finally:
+            fake.kill()
+        print("scenarios 2 and 3: connector CPU cost and memory ...", flush=True)
+        big, boto = cpu_scenario(workdir, args.events)
+        small, _ = cpu_scenario(workdir, args.events // 10)
+        rows += [big, boto, small]
+
+    print()
+    print_table(rows)
+    quota, discover = rows[0], rows[1]
+    quota_calls = sum(quota.calls.values())
+    checks = {
+        "1. quota: wall within 1.25x of the bound": quota.lower_bound_s is not None
+        and quota.wall_s <= 1.25 * quota.lower_bound_s,
+        "1. quota: every event delivered": quota.delivered == "all",
+        "1. quota: throttled calls under 5%": quota.throttles < 0.05 * max(quota_calls, 1),
+        "2. cpu: at least 50k events/s end to end": big.events_per_s >= 50_000 and big.delivered == "all",
+        "3. memory: peak RSS under 250 MB": big.peak_rss_mb < 250,
+        "3. memory: no growth from 1/10 to full size (within 15%)": big.peak_rss_mb <= small.peak_rss_mb * 1.15,
+        "4. discover: within 1.25x of the bound": discover.lower_bound_s is not None
+        and discover.wall_s <= 1.25 * discover.lower_bound_s
+        and discover.delivered == "all",
+    }
+    print()
+    print(f"connector vs plain boto3 paging: {big.events_per_s / max(boto.events_per_s, 1):.2f}x events/s")
+    print(quota.note)
+    for name, passed in checks.items():
+        print(f"{'PASS' if passed else 'FAIL'}  {name}")
+    sys.exit(0 if all(checks.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()

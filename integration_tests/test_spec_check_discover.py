@@ -1,0 +1,159 @@
+"""spec, check and discover through the real entry point, against moto (and the AWS-faithful wrapper where
+moto lacks a behaviour: log classes, per-group AccessDenied)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from integration_tests.fake_cloudwatch import FakeCloudWatch
+from integration_tests.harness import config, logs_client, now_ms, put_events, run_connector
+
+DAY = 86_400_000
+
+
+def test_spec(tmp_path: Path) -> None:
+    out = run_connector("spec", tmp_path)
+    assert out.returncode == 0
+    (spec,) = out.of("SPEC")
+    schema = spec["spec"]["connectionSpecification"]
+    assert schema["required"] == ["region_name"]
+    assert schema["properties"]["aws_secret_access_key"]["airbyte_secret"] is True
+    assert spec["spec"]["documentationUrl"].startswith("https://")
+
+
+def test_check_succeeds_when_groups_can_be_listed_and_read(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    put_events(logs, "/aws/lambda/a", "s", [(now_ms() - DAY, "x")])
+    out = run_connector("check", tmp_path, config(endpoint, log_group_prefix="/aws/lambda/"))
+    assert out.returncode == 0
+    assert out.connection_status == {"status": "SUCCEEDED"}
+
+
+def test_check_fails_when_the_prefix_matches_nothing(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    put_events(logs, "/aws/lambda/a", "s", [(now_ms() - DAY, "x")])
+    out = run_connector("check", tmp_path, config(endpoint, log_group_prefix="/aws/ecs/"))
+    assert out.connection_status["status"] == "FAILED"
+    assert out.connection_status["message"] == (
+        "No readable log group starts with '/aws/ecs/' in region us-east-1, and no custom_log_reports are set: "
+        "there is nothing to replicate. Fix log_group_prefix or region_name."
+    )
+
+
+def test_check_fails_when_a_report_names_a_missing_group(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    put_events(logs, "app", "s", [(now_ms() - DAY, "x")])
+    reports = [{"name": "errors", "log_group_name": "does-not-exist"}]
+    out = run_connector("check", tmp_path, config(endpoint, custom_log_reports=reports))
+    assert out.connection_status["status"] == "FAILED"
+    assert out.connection_status["message"] == (
+        "`custom_log_reports[0].log_group_name` 'does-not-exist' does not exist in region us-east-1; "
+        "fix the name or remove the report."
+    )
+
+
+def test_check_reports_an_unreachable_endpoint(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = run_connector("check", tmp_path, config(f"http://127.0.0.1:{port}"))
+    assert out.returncode == 0
+    assert out.connection_status["status"] == "FAILED"
+    assert out.connection_status["message"].startswith(f"Could not reach CloudWatch Logs at http://127.0.0.1:{port}")
+    assert "Traceback" not in out.stdout
+
+
+def test_check_names_the_missing_filter_permission(tmp_path: Path, fake: FakeCloudWatch) -> None:
+    """Faked: AccessDeniedException on FilterLogEvents for one group (moto has no IAM enforcement)."""
+    put_events(logs_client(fake.url), "app", "s", [(now_ms() - DAY, "x")])
+    fake.plan.deny_groups = {"app"}
+    out = run_connector("check", tmp_path, config(fake.url))
+    assert out.connection_status["status"] == "FAILED"
+    message = out.connection_status["message"]
+    assert message.startswith("Listing log groups works, but reading 'app' fails: Permission denied")
+    assert "Grant logs:FilterLogEvents." in message
+
+
+def test_check_and_read_refuse_a_bad_config_with_a_message(tmp_path: Path, endpoint: str) -> None:
+    bad = config(
+        endpoint,
+        custom_log_reports=[
+            {"name": "r", "log_group_name": "g", "log_stream_names": ["a"], "log_stream_name_prefix": "a"}
+        ],
+    )
+    check = run_connector("check", tmp_path, bad)
+    assert check.returncode == 0
+    assert check.connection_status["status"] == "FAILED"
+    assert check.connection_status["message"] == (
+        "Invalid configuration: `custom_log_reports[0]` log_stream_names and log_stream_name_prefix cannot be used "
+        "together (CloudWatch refuses the combination); keep one of them."
+    )
+    read = run_connector("read", tmp_path, bad, catalog={"streams": []})
+    assert read.returncode == 1
+    (error,) = read.errors
+    assert error["failure_type"] == "config_error"
+    assert error["message"] == check.connection_status["message"]
+    assert "Traceback" not in error["message"]
+
+
+def test_discover_offers_one_stream_per_group_and_report(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    for index in range(60):  # more than one DescribeLogGroups page (50)
+        logs.create_log_group(logGroupName=f"/aws/lambda/fn-{index:02d}")
+    logs.create_log_group(logGroupName="other")
+    reports = [
+        {"name": "fn_errors", "log_group_name": "/aws/lambda/fn-07", "filter_pattern": "ERROR"},
+        {"name": "other_report", "log_group_name": "other"},
+    ]
+
+    out = run_connector(
+        "discover", tmp_path, config(endpoint, log_group_prefix="/aws/lambda/", custom_log_reports=reports)
+    )
+
+    assert out.returncode == 0
+    streams = out.catalog["streams"]
+    assert [s["name"] for s in streams] == [f"/aws/lambda/fn-{i:02d}" for i in range(60)] + [
+        "fn_errors",
+        "other_report",
+    ]
+    for stream in streams:
+        assert stream["supported_sync_modes"] == ["full_refresh", "incremental"]
+        assert stream["source_defined_cursor"] is True
+        assert stream["default_cursor_field"] == ["timestamp"]
+        assert stream["source_defined_primary_key"] == [["eventId"]]
+        properties = stream["json_schema"]["properties"]
+        assert set(properties) == {
+            "eventId",
+            "timestamp",
+            "event_time",
+            "message",
+            "logStreamName",
+            "ingestionTime",
+            "logGroupName",
+        }
+        assert properties["event_time"]["airbyte_type"] == "timestamp_with_timezone"
+
+
+def test_discover_skips_infrequent_access_groups_with_a_warning(tmp_path: Path, fake: FakeCloudWatch) -> None:
+    """Faked: log classes (moto accepts and forgets them); the wrapper reports INFREQUENT_ACCESS as AWS does."""
+    client = logs_client(fake.url)
+    client.create_log_group(logGroupName="standard")
+    client.create_log_group(logGroupName="cheap", logGroupClass="INFREQUENT_ACCESS")
+    out = run_connector("discover", tmp_path, config(fake.url))
+    assert [s["name"] for s in out.catalog["streams"]] == ["standard"]
+    assert out.logs("WARN") == [
+        "Log group 'cheap' is not offered as a stream: its log class INFREQUENT_ACCESS does not support "
+        "FilterLogEvents (only STANDARD does). Use a STANDARD log group to replicate it."
+    ]
+
+
+def test_discover_refuses_a_report_named_like_a_log_group(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    logs.create_log_group(logGroupName="app")
+    out = run_connector(
+        "discover", tmp_path, config(endpoint, custom_log_reports=[{"name": "app", "log_group_name": "app"}])
+    )
+    assert out.returncode == 1
+    (error,) = out.errors
+    assert error["failure_type"] == "config_error"
+    assert error["message"] == (
+        "`custom_log_reports[0].name` 'app' is also the name of a discovered log group; choose another stream name "
+        "for the report."
+    )

@@ -1,0 +1,70 @@
+"""Pacing, throttling and progress through the real entry point. Faked (fake_cloudwatch.py): the server-side
+rate limit answering like AWS (HTTP 400 ThrottlingException "Rate exceeded"), which moto never does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from integration_tests.fake_cloudwatch import FakeCloudWatch
+from integration_tests.harness import logs_client, now_ms, put_events
+
+DAY = 86_400_000
+
+
+def seed(fake: FakeCloudWatch, groups: int, events: int) -> dict[str, list[tuple[int, str]]]:
+    client = logs_client(fake.url)
+    base = now_ms() - DAY
+    seeded = {f"g{n}": [(base + i, f"g{n} e{i}") for i in range(events)] for n in range(groups)}
+    for name, group_events in seeded.items():
+        put_events(client, name, "s", group_events)
+    return seeded
+
+
+def test_throttled_calls_are_retried_until_every_event_is_read(fake: FakeCloudWatch, sync: Any) -> None:
+    seeded = seed(fake, groups=6, events=30)
+    fake.plan.rate_limits = {"FilterLogEvents": 2}
+
+    out = sync(endpoint_url=fake.url, requests_per_second=50)  # a budget far above the server's quota
+
+    assert out.returncode == 0, out.stderr[-2000:]
+    for name, events in seeded.items():
+        assert out.events_of(name) == events
+    throttled = fake.throttles["FilterLogEvents"]
+    assert throttled > 0
+    (summary,) = [line for line in out.logs("INFO") if line.startswith("Progress:")]
+    assert f"{throttled} throttled" in summary
+    assert summary.startswith("Progress: 6/6 streams done, 180 events")
+
+
+def test_pacing_at_the_quota_avoids_throttling(fake: FakeCloudWatch, sync: Any) -> None:
+    seeded = seed(fake, groups=6, events=30)
+    fake.plan.rate_limits = {"FilterLogEvents": 3, "DescribeLogGroups": 3}
+
+    out = sync(endpoint_url=fake.url, requests_per_second=3)
+
+    assert out.returncode == 0
+    assert sum(len(out.events_of(name)) for name in seeded) == 180
+    assert fake.throttles == {}
+    assert fake.calls["FilterLogEvents"] == 6  # one call per small group, no probes
+
+
+def test_progress_lines_per_stream(fake: FakeCloudWatch, sync: Any) -> None:
+    client = logs_client(fake.url)
+    base = now_ms() - DAY
+    put_events(client, "busy", "s", [(base + i, f"e{i}") for i in range(2_500)])
+    client.create_log_group(logGroupName="quiet")
+    fake.plan.page_event_cap = 1_000
+
+    out = sync(endpoint_url=fake.url)
+
+    lines = out.logs("INFO")
+    assert any(
+        re.fullmatch(r"Stream 'busy': started, reading time windows of \d+ min up to .*Z\.", line) for line in lines
+    )
+    assert any(
+        re.fullmatch(r"Stream 'busy': finished: 2500 events, 3 pages, 1 windows in \d+\.\d s\.", line) for line in lines
+    )
+    assert any(
+        re.fullmatch(r"Stream 'quiet': finished: 0 events, 1 pages, 1 windows in \d+\.\d s\.", line) for line in lines
+    )

@@ -1,0 +1,110 @@
+"""Progress on the Airbyte LOG channel: a line per stream when it starts and finishes, and a periodic line
+for the whole sync."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
+from airbyte_cdk.sources.message import MessageRepository
+
+from source_cloudwatch_logs.aws import ApiStats
+
+REPORT_EVERY_SECONDS = 30.0
+
+
+def log(repository: MessageRepository, level: Level, text: str) -> None:
+    """A LOG message on the shared queue, so it is ordered with the records around it."""
+    repository.emit_message(AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=level, message=text)))
+
+
+@dataclass
+class _Stream:
+    started: float
+    events: int = 0
+    pages: int = 0
+    windows_done: int = 0
+    windows_planned: int | None = None  # known once all windows are generated
+
+
+class SyncProgress:
+    def __init__(
+        self,
+        repository: MessageRepository,
+        stats: ApiStats,
+        total_streams: int,
+        clock: Callable[[], float] = time.monotonic,
+        every_seconds: float = REPORT_EVERY_SECONDS,
+    ) -> None:
+        self._repository = repository
+        self._stats = stats
+        self._total = total_streams
+        self._clock = clock
+        self._every = every_seconds
+        self._started = clock()
+        self._last_report = self._started
+        self._streams: dict[str, _Stream] = {}
+        self._done = 0
+        self._events = 0
+        self._lock = threading.Lock()
+
+    def stream_started(self, name: str, window_count_hint: str) -> None:
+        with self._lock:
+            self._streams[name] = _Stream(started=self._clock())
+        log(self._repository, Level.INFO, f"Stream '{name}': started, reading {window_count_hint}.")
+
+    def windows_planned(self, name: str, count: int) -> None:
+        with self._lock:
+            self._streams[name].windows_planned = count
+            finished = self._finished(name)
+        if finished:
+            self._report_finished(name)
+
+    def page_done(self, name: str, events: int) -> None:
+        with self._lock:
+            stream = self._streams[name]
+            stream.events += events
+            stream.pages += 1
+            self._events += events
+            now = self._clock()
+            due = now - self._last_report >= self._every
+            if due:
+                self._last_report = now
+        if due:
+            log(self._repository, Level.INFO, self.summary())
+
+    def window_done(self, name: str) -> None:
+        with self._lock:
+            self._streams[name].windows_done += 1
+            finished = self._finished(name)
+        if finished:
+            self._report_finished(name)
+
+    def _finished(self, name: str) -> bool:
+        stream = self._streams[name]
+        if stream.windows_planned is None or stream.windows_done < stream.windows_planned:
+            return False
+        self._done += 1
+        return True
+
+    def _report_finished(self, name: str) -> None:
+        stream = self._streams[name]
+        seconds = self._clock() - stream.started
+        log(
+            self._repository,
+            Level.INFO,
+            f"Stream '{name}': finished: {stream.events} events, {stream.pages} pages, "
+            f"{stream.windows_done} windows in {seconds:.1f} s.",
+        )
+
+    def summary(self) -> str:
+        elapsed = max(self._clock() - self._started, 1e-9)
+        stats = self._stats
+        return (
+            f"Progress: {self._done}/{self._total} streams done, {self._events} events "
+            f"({self._events / elapsed:.0f}/s) in {elapsed:.1f} s, {stats.total(stats.calls)} API calls, "
+            f"{stats.total(stats.throttles)} throttled, {stats.total(stats.errors)} other failed attempts."
+        )

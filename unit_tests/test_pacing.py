@@ -1,0 +1,129 @@
+"""The client-side rate limiter, its hook into botocore, the retry configuration and the fast page parser."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.parsers import create_parser
+from botocore.retries.standard import ExponentialBackoff
+
+from source_cloudwatch_logs.aws import (
+    READ_MAX_ATTEMPTS,
+    ApiStats,
+    LogsApi,
+    RateLimiter,
+    pace,
+    parse_events_fast,
+)
+from source_cloudwatch_logs.spec import parse_config
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+def test_permits_are_evenly_spaced_at_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(5, clock=clock, sleep=clock.sleep)
+    waits = [round(limiter.acquire(), 6) for _ in range(4)]
+    # Every call here comes right after the previous one returned: each waits one interval (the first none).
+    assert waits == [0.0, 0.2, 0.2, 0.2]
+    clock.now += 10  # idle time does not bank a burst
+    assert [round(limiter.acquire(), 6) for _ in range(2)] == [0.0, 0.2]
+
+
+def test_threads_share_one_schedule() -> None:
+    clock = FakeClock()
+    lock = threading.Lock()
+    limiter = RateLimiter(10, clock=clock, sleep=lambda s: None)  # nobody sleeps: slots are handed out
+    slots: list[float] = []
+
+    def take() -> None:
+        wait = limiter.acquire()
+        with lock:
+            slots.append(round(clock.now + wait, 6))
+
+    threads = [threading.Thread(target=take) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(slots) == [round(100.0 + i * 0.1, 6) for i in range(20)]
+
+
+def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = LogsApi.connect(parse_config({"region_name": "eu-west-1", "requests_per_second": 2}))
+    assert api.client.meta.config.retries == {"mode": "standard", "total_max_attempts": READ_MAX_ATTEMPTS}
+
+    sent: list[str] = []
+    limiter_calls: list[str] = []
+
+    class Recording(RateLimiter):
+        def acquire(self) -> float:
+            limiter_calls.append("FilterLogEvents")
+            return 0.0
+
+    client = botocore.session.get_session().create_client(
+        "logs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    stats = ApiStats()
+    pace(client, {"FilterLogEvents": Recording(1)}, stats)
+
+    throttled = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+    answers = [(400, throttled), (400, throttled), (200, {"events": []})]
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        """Faked: the HTTP exchange (AWS's throttling answer, then success), so no server is needed."""
+        status, body = answers.pop(0)
+        sent.append(request.url)
+        response = AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, raw=None)
+        response._content = json.dumps(body).encode()
+        return response
+
+    client.meta.events.register("before-send.cloudwatch-logs.FilterLogEvents", answer)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)  # no real backoff sleeps
+    client.filter_log_events(logGroupName="g")
+    assert len(sent) == 3  # two throttled attempts, then success
+    assert limiter_calls == ["FilterLogEvents"] * 3
+    assert stats.calls == {"FilterLogEvents": 3}
+    assert stats.throttles == {"FilterLogEvents": 2}
+
+
+def test_the_fast_parser_returns_what_botocore_returns() -> None:
+    body = (
+        b'{"events":[{"logStreamName":"s\\u00e9","timestamp":1795000000042,"message":"{\\"a\\":1}\\n\\u65e5",'
+        b'"ingestionTime":1795000000100,"eventId":"37812345678901234567890123456789012345678901234567890123"}],'
+        b'"searchedLogStreams":[],"nextToken":"tok/+="}'
+    )
+    operation = botocore.session.get_session().get_service_model("logs").operation_model("FilterLogEvents")
+    expected = create_parser("json").parse({"body": body, "headers": {}, "status_code": 200}, operation.output_shape)
+
+    response = {"body": body, "headers": {}, "status_code": 200}
+    customized: dict[str, Any] = {}
+    parse_events_fast(response_dict=response, customized_response_dict=customized)
+    parsed = create_parser("json").parse(response, operation.output_shape)
+    parsed.update(customized)
+
+    assert parsed == expected
+    assert parsed["events"][0]["message"] == '{"a":1}\n日'
+
+
+def test_the_fast_parser_leaves_errors_to_botocore() -> None:
+    response = {"body": b'{"__type":"ThrottlingException"}', "headers": {}, "status_code": 400}
+    customized: dict[str, Any] = {}
+    parse_events_fast(response_dict=response, customized_response_dict=customized)
+    assert customized == {} and response["body"] == b'{"__type":"ThrottlingException"}'

@@ -1,0 +1,135 @@
+"""The config model: the Airbyte spec it renders, and a clear message naming the field for every bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_cloudwatch_logs.spec import connection_specification, parse_config
+
+BASE = {"region_name": "us-east-1"}
+
+
+def test_spec_renders_plain_types_secrets_and_order() -> None:
+    spec = connection_specification()
+    properties = spec["properties"]
+
+    assert spec["required"] == ["region_name"]
+    assert "$defs" not in spec and "anyOf" not in str(spec) and "$ref" not in str(spec)
+    assert {name for name, field in properties.items() if field.get("airbyte_secret")} == {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+    }
+    orders = [field["order"] for field in properties.values()]
+    assert sorted(orders) == list(range(len(orders)))
+    assert all(field.get("title") and field.get("description") for field in properties.values())
+    report = properties["custom_log_reports"]["items"]
+    assert report["type"] == "object" and report["required"] == ["name", "log_group_name"]
+    assert properties["session_duration"] == {
+        "default": 3600,
+        "description": properties["session_duration"]["description"],
+        "maximum": 43200,
+        "minimum": 900,
+        "order": 6,
+        "title": "Role Session Duration",
+        "type": "integer",
+    }
+    assert properties["start_date"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+    assert connection_specification() == spec  # rendering twice gives the same (no shared mutable state)
+
+
+def test_a_config_of_the_older_connector_parses_unchanged() -> None:
+    legacy = {
+        "region_name": "eu-west-1",
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": "secret-example",
+        "role_arn": "arn:aws:iam::123456789012:role/reader",
+        "session_duration": 1800,
+        "log_group_prefix": "/aws/lambda/",
+        "custom_log_reports": [
+            {"name": "r", "log_group_name": "g", "log_stream_names": ["a"], "filter_pattern": "ERROR"}
+        ],
+        "start_date": "2025-01-01T00:00:00Z",
+        "some_future_key": {"ignored": True},
+    }
+    config = parse_config(legacy)
+    assert config.region_name == "eu-west-1"
+    assert config.role_arn == "arn:aws:iam::123456789012:role/reader"
+    assert config.start_date_ms == 1_735_689_600_000
+    assert config.custom_log_reports is not None and config.custom_log_reports[0].log_stream_names == ["a"]
+    assert config.ingestion_delay_seconds == 300 and config.lookback_window_seconds == 0
+
+
+def test_empty_optional_strings_mean_unset() -> None:
+    config = parse_config(
+        {**BASE, "aws_access_key_id": "", "aws_secret_access_key": "", "role_arn": " ", "start_date": ""}
+    )
+    assert config.aws_access_key_id is None and config.role_arn is None and config.start_date is None
+
+
+REPORT = {"name": "r", "log_group_name": "g"}
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, "`region_name` is required"),
+        ({"region_name": 5}, "`region_name` Input should be a valid string"),
+        ({"region_name": "US East"}, "`region_name` is not an AWS region name"),
+        ({**BASE, "session_duration": 899}, "`session_duration` Input should be greater than or equal to 900"),
+        ({**BASE, "session_duration": 43201}, "`session_duration` Input should be less than or equal to 43200"),
+        ({**BASE, "session_duration": "long"}, "`session_duration` Input should be a valid integer"),
+        (
+            {**BASE, "ingestion_delay_seconds": -1},
+            "`ingestion_delay_seconds` Input should be greater than or equal to 0",
+        ),
+        (
+            {**BASE, "lookback_window_seconds": -5},
+            "`lookback_window_seconds` Input should be greater than or equal to 0",
+        ),
+        ({**BASE, "role_arn": "arn:aws:iam::12:user/x"}, "`role_arn` must look like arn:aws:iam::123456789012:role/"),
+        ({**BASE, "role_external_id": "x"}, "`role_external_id` must be 2 to 1224 characters"),
+        ({**BASE, "start_date": "2026-01-01"}, "`start_date` is not a valid date; use the format YYYY-MM-DDTHH:mm:ssZ"),
+        ({**BASE, "start_date": "2026-13-01T00:00:00Z"}, "`start_date` is not a valid date"),
+        ({**BASE, "start_date": "2999-01-01T00:00:00Z"}, "`start_date` is in the future"),
+        ({**BASE, "endpoint_url": "localhost:4566"}, "`endpoint_url` must be an http:// or https:// URL"),
+        ({**BASE, "endpoint_url": "file:///etc/passwd"}, "`endpoint_url` must be an http:// or https:// URL"),
+        ({**BASE, "aws_access_key_id": "AKID"}, "aws_access_key_id and aws_secret_access_key go together"),
+        ({**BASE, "custom_log_reports": [{"name": "r"}]}, "`custom_log_reports[0].log_group_name` is required"),
+        (
+            {**BASE, "custom_log_reports": [{**REPORT, "log_stream_names": ["a"], "log_stream_name_prefix": "a"}]},
+            "`custom_log_reports[0]` log_stream_names and log_stream_name_prefix cannot be used together",
+        ),
+        (
+            {**BASE, "custom_log_reports": [{**REPORT, "log_stream_names": [f"s{i}" for i in range(101)]}]},
+            "`custom_log_reports[0].log_stream_names` has 101 names but CloudWatch accepts at most 100",
+        ),
+        (
+            {**BASE, "custom_log_reports": [REPORT, {**REPORT, "log_group_name": "h"}]},
+            "custom_log_reports: duplicate stream name(s) ['r']",
+        ),
+        ({**BASE, "custom_log_reports": "r"}, "`custom_log_reports` Input should be a valid list"),
+    ],
+)
+def test_each_bad_config_names_the_field(config: dict[str, Any], expected: str) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(config)
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message is not None
+    assert raised.value.message.startswith("Invalid configuration: ")
+    assert expected in raised.value.message
+
+
+def test_config_errors_never_echo_values() -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE, "aws_access_key_id": "AKID-VISIBLE", "aws_secret_access_key": ["SECRET-VALUE"]})
+    assert "SECRET-VALUE" not in str(raised.value.message) and "SECRET-VALUE" not in str(raised.value.internal_message)
+
+
+def test_a_config_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(AirbyteTracedException, match="must be a JSON object"):
+        parse_config(["region_name"])  # type: ignore[arg-type]
