@@ -65,7 +65,7 @@ integration: install pyairbyte-venv docker-engine
 
 # The whole suite: lint, types, unit, integration, Docker image, PyAirbyte and the CDK's standard tests.
 test: lint typecheck pyairbyte-venv docker-engine
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 
 clean:
 	rm -rf $(TOOLS) $(VENV) $(PYAIRBYTE_VENV) .pytest_cache .mypy_cache .ruff_cache .docker-unavailable .docker-engine.log .demo
