@@ -42,7 +42,7 @@ pyairbyte-lock: | $(UV)
 # Starts a Docker engine if none answers (../shared/tools/container-setup.sh). Never fails: when no engine
 # can be started, the Docker tests skip and print why.
 docker-engine:
-	@scripts/docker-engine.sh
+	@bash scripts/docker-engine.sh
 
 image: docker-engine
 	docker build --network host $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
