@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 
@@ -141,9 +142,13 @@ def run_connector(
     env: Mapping[str, str] | None = None,
     raw_config: str | None = None,
     timeout: float = 300,
+    extra_args: Sequence[str] = (),
 ) -> Output:
-    """`source-cloudwatch-logs <command> --config ... [--catalog ...] [--state ...]`, parsed."""
-    args = [str(ENTRY_POINT), command]
+    """`source-cloudwatch-logs <command> --config ... [--catalog ...] [--state ...] [extra_args]`, parsed.
+
+    The child sees none of this process's AWS_* variables (only those in `env`) and no instance metadata.
+    """
+    args = [str(ENTRY_POINT), command, *extra_args]
     for name, value in (("config", config), ("catalog", catalog), ("state", state)):
         if value is None and not (name == "config" and raw_config is not None):
             continue
@@ -160,3 +165,13 @@ def run_connector(
         except json.JSONDecodeError:
             messages.append({"type": "NOT_JSON", "line": line})
     return Output(done.returncode, messages, done.stdout, done.stderr)
+
+
+T = TypeVar("T")
+
+
+def run_parallel(jobs: Mapping[str, Callable[[], T]], workers: int = 2) -> dict[str, T]:
+    """Run independent jobs (typically `run_connector` calls, each a process start of ~2-3 s) side by side."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
