@@ -361,7 +361,8 @@ class FakeCloudWatch:
     ``throttles`` and ``faults`` (500/503 answers and dropped connections) count the subsets.
     ``requests`` logs (operation, parsed body) unless ``record_requests`` is False (benchmarks); ``received``
     logs the same requests with their signing access key and headers. ``issued_credentials`` lists what STS
-    handed out (always kept: the fake enforces their expiry); ``rejections`` counts credential refusals by code.
+    handed out (always kept: the fake enforces their expiry); ``rejections`` counts refused AssumeRole calls and
+    refused credentials, by STS error code (ExpiredToken also counts logs calls answered ExpiredTokenException).
     ``clock`` (default: the real UTC time) dates issued credentials and decides when they expire.
     """
 
@@ -460,8 +461,8 @@ class FakeCloudWatch:
         if "Action" in form:  # STS and other query-protocol services: latency, credentials, AssumeRole checks
             params = {key: values[0] for key, values in form.items()}
             self._record(params["Action"], params, environ)
-            self._sleep()
             problem = self._credential_problem(environ)
+            self._sleep()
             if problem is not None:
                 code, status, _, message = _CREDENTIAL_ERRORS[problem]
                 return self._sts_error(start_response, status, code, message)
@@ -474,8 +475,8 @@ class FakeCloudWatch:
         self, environ: WSGIEnvironment, start_response: StartResponse, operation: str, params: dict[str, Any]
     ) -> Iterable[bytes]:
         self._record(operation, params, environ)
+        problem = self._credential_problem(environ)  # judged on arrival, before the latency
         self._sleep()
-        problem = self._credential_problem(environ)
         if problem is not None:
             _, _, code, message = _CREDENTIAL_ERRORS[problem]
             return _aws_json(start_response, 400, {"__type": code, "message": message})
