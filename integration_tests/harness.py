@@ -7,11 +7,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 
@@ -165,13 +164,3 @@ def run_connector(
         except json.JSONDecodeError:
             messages.append({"type": "NOT_JSON", "line": line})
     return Output(done.returncode, messages, done.stdout, done.stderr)
-
-
-T = TypeVar("T")
-
-
-def run_parallel(jobs: Mapping[str, Callable[[], T]], workers: int = 2) -> dict[str, T]:
-    """Run independent jobs (typically `run_connector` calls, each a process start of ~2-3 s) side by side."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
