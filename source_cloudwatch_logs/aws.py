@@ -310,6 +310,7 @@ ASSUME_ROLE_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
     "RegionDisabledException",
 }
 MAX_SESSION_DURATION_MESSAGE = "DurationSeconds exceeds the MaxSessionDuration"
+ROLE_CHAINING_MESSAGE = "session limit for roles assumed by role chaining"
 
 
 def is_assume_role_error(error: BaseException) -> bool:
@@ -345,6 +346,13 @@ def explain_assume_role(error: ClientError) -> str:
             f"{prefix}: {asked} is longer than the role's maximum session duration ({message}). Lower "
             "session_duration to at most the role's MaxSessionDuration (3600 s unless raised), or raise the role's "
             "maximum session duration in IAM."
+        )
+    if code == "ValidationError" and ROLE_CHAINING_MESSAGE in message:
+        asked = f"session_duration ({duration} s)" if duration else "session_duration"
+        return (
+            f"{prefix}: {asked} is longer than 1 hour, the limit when the base credentials are themselves an "
+            f"assumed role's (role chaining) ({message}). Set session_duration to 3600 or less, or use base "
+            "credentials that do not come from an assumed role."
         )
     if code in CREDENTIAL_ERROR_CODES:
         return (

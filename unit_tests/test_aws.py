@@ -208,6 +208,18 @@ EXPLAINED = {
         "raised), or raise the role's maximum session duration in IAM.",
         FailureType.config_error,
     ),
+    "duration above the role chaining limit": (
+        role_error(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            duration=7200,
+        ),
+        f"Could not assume role {ROLE}: session_duration (7200 s) is longer than 1 hour, the limit when the base "
+        "credentials are themselves an assumed role's (role chaining) (The requested DurationSeconds exceeds the 1 "
+        "hour session limit for roles assumed by role chaining.). Set session_duration to 3600 or less, or use base "
+        "credentials that do not come from an assumed role.",
+        FailureType.config_error,
+    ),
     "unknown base key": (
         role_error("InvalidClientTokenId", INVALID_TOKEN),
         f"Could not assume role {ROLE}: AWS rejected the base credentials used to call sts:AssumeRole "
