@@ -340,6 +340,7 @@ def test_base_credentials_come_from_the_standard_chain(
             env_keys("AKIAENVIGNORED000001"),
         ),
         "no credentials anywhere, role": (keyless_role, {}),
+        "profile that does not exist, role": (keyless_role, {"AWS_PROFILE": "missing"}),
     }
     mark = len(fake.received)
     statuses = {}
@@ -350,14 +351,19 @@ def test_base_credentials_come_from_the_standard_chain(
             status = SourceCloudwatchLogs().check(LOGGER, settings)
         statuses[name] = (status.status, status.message)
 
-    assert statuses == {
-        **{name: (Status.SUCCEEDED, None) for name in cases if name != "no credentials anywhere, role"},
+    failures = {
         "no credentials anywhere, role": (
             Status.FAILED,
             "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, or provide "
             "credentials through the default AWS credential chain.",
         ),
+        "profile that does not exist, role": (
+            Status.FAILED,
+            "The AWS profile 'missing' (AWS_PROFILE) is in neither the shared credentials nor the config file: fix "
+            "AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key.",
+        ),
     }
+    assert statuses == {**{name: (Status.SUCCEEDED, None) for name in cases if name not in failures}, **failures}
     issued = {c.issued_to: c.access_key_id for c in fake.issued_credentials}
     assert set(issued) == {"AKIAENVFORROLE000001", "AKIACONFIGPROFILE001", "AKIAEXPLICITKEYS0001"}
     reads = {"DescribeLogGroups", "FilterLogEvents"}

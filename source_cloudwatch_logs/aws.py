@@ -23,7 +23,13 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
@@ -321,7 +327,9 @@ def failure_type(error: BaseException) -> FailureType:
     """config_error when the user must change something (keys, role, permissions, names), else transient."""
     if is_assume_role_error(error):
         return FailureType.config_error if error_code(error) in ASSUME_ROLE_FIXABLE_CODES else FailureType.system_error
-    if isinstance(error, NoCredentialsError | EndpointConnectionError) or error_code(error) in USER_FIXABLE_CODES:
+    if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
+        return FailureType.config_error
+    if error_code(error) in USER_FIXABLE_CODES:
         return FailureType.config_error
     return FailureType.system_error
 
@@ -376,6 +384,11 @@ def explain(error: BaseException, action: str, region: str, endpoint: str) -> st
         return (
             "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
             "or provide credentials through the default AWS credential chain."
+        )
+    if isinstance(error, ProfileNotFound):
+        return (
+            f"The AWS profile '{error.kwargs.get('profile')}' (AWS_PROFILE) is in neither the shared credentials "
+            "nor the config file: fix AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
         )
     if isinstance(error, EndpointConnectionError):
         failed = str(error.kwargs.get("endpoint_url") or "")

@@ -21,7 +21,7 @@ from airbyte_cdk.models import FailureType, Status
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.credentials import DeferredRefreshableCredentials
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ProfileNotFound
 
 from source_cloudwatch_logs import aws
 from source_cloudwatch_logs.aws import (
@@ -300,6 +300,25 @@ def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
         "region and endpoint_url, if set, is reachable."
     )
     assert failure_type(sts) == failure_type(logs) == FailureType.config_error
+
+
+def test_a_missing_profile_is_a_config_error() -> None:
+    error = ProfileNotFound(profile="reader")
+    assert explain(error, "logs:DescribeLogGroups", "us-east-1", "x") == (
+        "The AWS profile 'reader' (AWS_PROFILE) is in neither the shared credentials nor the config file: fix "
+        "AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
+    )
+    assert failure_type(error) == FailureType.config_error
+
+
+def test_discover_reports_a_missing_profile_as_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    with pytest.raises(AirbyteTracedException) as raised:
+        SourceCloudwatchLogs().discover(LOGGER, {"region_name": "us-east-1", "role_arn": ROLE})
+    assert raised.value.failure_type == FailureType.config_error
+    assert str(raised.value.message).startswith("The AWS profile 'no-such-profile' (AWS_PROFILE) is in neither")
 
 
 def test_assume_role_error_is_still_the_botocore_error() -> None:
