@@ -8,22 +8,32 @@ mode and attempt count because the default mode differs between botocore version
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 import botocore.session
 import orjson
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
@@ -60,14 +70,134 @@ def _base_session(config: CloudWatchLogsConfig) -> boto3.Session:
     return boto3.Session(region_name=config.region_name, **keys)
 
 
-def assume_role_args(config: CloudWatchLogsConfig) -> dict[str, Any]:
+def assume_role_args(config: CloudWatchLogsConfig, session_name: str | None = None) -> dict[str, Any]:
+    """The AssumeRole parameters besides RoleArn; every renewal of one sync's session sends the same ones."""
     args: dict[str, Any] = {
-        "RoleSessionName": role_session_name(),
+        "RoleSessionName": session_name or role_session_name(),
         "DurationSeconds": config.session_duration,
     }
     if config.role_external_id:
         args["ExternalId"] = config.role_external_id
     return args
+
+
+class AssumeRoleError(ClientError):  # type: ignore[misc]  # botocore is untyped
+    """sts:AssumeRole failed. Still the ClientError botocore raised (same response, operation 'AssumeRole'),
+    plus the role and duration that were asked for, so that `explain` can name them."""
+
+    def __init__(self, error: ClientError, role_arn: str, duration_seconds: int) -> None:
+        super().__init__(error.response, error.operation_name)
+        self.role_arn = role_arn
+        self.duration_seconds = duration_seconds
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (ClientError(self.response, self.operation_name), self.role_arn, self.duration_seconds))
+
+
+class _NoCache:
+    """A credential cache that never holds anything.
+
+    AssumeRoleCredentialFetcher's own cache decides freshness with the real clock and its own 15-minute window;
+    without it, the refreshable credentials object alone (its clock, its windows) decides when STS is called.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+class RoleCredentialSource:
+    """Fresh role credentials from sts:AssumeRole, signed with the base credentials; botocore calls it
+    (under its refresh lock) whenever the role's credentials are missing or about to expire.
+
+    Every value it returns is registered with the CDK's secret filter, so that no log line can show it.
+    """
+
+    def __init__(self, base: boto3.Session, config: CloudWatchLogsConfig, sts_config: Config) -> None:
+        if not config.role_arn:
+            raise ValueError("RoleCredentialSource needs role_arn")
+        self.role_arn: str = config.role_arn
+        self.duration_seconds = config.session_duration
+        self.args = assume_role_args(config)
+        self._base = base
+        self._sts_client = functools.partial(
+            base.client, region_name=config.region_name, endpoint_url=config.endpoint_url, config=sts_config
+        )
+        self._fetcher: AssumeRoleCredentialFetcher | None = None
+        self._hidden: set[str] = set()
+
+    def _get_fetcher(self) -> AssumeRoleCredentialFetcher:
+        # Built on first use so that missing base credentials surface from the first AWS call, as without a role.
+        if self._fetcher is None:
+            source = self._base.get_credentials()
+            if source is None:
+                raise NoCredentialsError()
+            self._fetcher = AssumeRoleCredentialFetcher(
+                client_creator=self._sts_client,
+                source_credentials=source,
+                role_arn=self.role_arn,
+                extra_args=self.args,
+                cache=_NoCache(),
+            )
+        return self._fetcher
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            credentials: dict[str, Any] = self._get_fetcher().fetch_credentials()
+        except ClientError as error:
+            raise AssumeRoleError(error, self.role_arn, self.duration_seconds) from None
+        for key in ("secret_key", "token"):
+            value = credentials.get(key)
+            if value and value not in self._hidden:
+                self._hidden.add(value)
+                add_to_secrets(value)
+        return credentials
+
+
+class RefreshFailureLogFilter(logging.Filter):
+    """Keeps botocore's warnings about failed credential renewals readable.
+
+    botocore logs each failed renewal with a full traceback. In the mandatory window (and on the first
+    assumption) it then raises the error to the request, which the connector reports: the warning only repeats
+    it and is dropped. In the advisory window (15 to 10 minutes before expiry) the current credentials stay in
+    use and botocore tries again on every request: the warning is kept, with the cause on its one line
+    (explained, for AssumeRole failures), at most once per `interval` seconds.
+    """
+
+    PREFIX = "Refreshing temporary credentials failed"
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last_seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if not text.startswith(self.PREFIX):
+            return True
+        if "mandatory" in text:
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            cause = explain_assume_role(error) if is_assume_role_error(error) else f"{type(error).__name__}: {error}"
+            text = f"{text} {cause}"
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
+        now = time.monotonic()
+        with self._lock:
+            last = self._last_seen.get(text)
+            if last is not None and now - last < self.interval:
+                return False
+            self._last_seen[text] = now
+        return True
+
+
+REFRESH_FAILURE_LOG_FILTER = RefreshFailureLogFilter()
 
 
 def attach_refreshable_credentials(
@@ -76,33 +206,37 @@ def attach_refreshable_credentials(
     """botocore has no public setter for a session's credential object, only for static keys.
 
     Setting the private `_credentials` is the one place this module relies on a botocore internal;
-    unit_tests/test_aws.py fails if botocore stops honouring it.
+    unit_tests/test_aws.py and integration_tests/test_assume_role.py fail if botocore stops honouring it.
     """
     session._credentials = credentials
 
 
-def make_session(config: CloudWatchLogsConfig) -> boto3.Session:
+def make_session(
+    config: CloudWatchLogsConfig,
+    max_attempts: int = READ_MAX_ATTEMPTS,
+    clock: Callable[[], datetime] | None = None,
+) -> boto3.Session:
     """The session every client of a sync is built from; with `role_arn`, its credentials are the role's.
 
-    The role's credentials come from botocore's AssumeRoleCredentialFetcher wrapped in
-    DeferredRefreshableCredentials: botocore renews them before they expire (15 minutes ahead), under a
-    lock, for as long as the sync runs, without rebuilding any client.
+    The role's credentials are botocore's DeferredRefreshableCredentials fed by `RoleCredentialSource`: the
+    first request assumes the role; botocore renews the credentials from 15 minutes before they expire
+    (advisory: a failed renewal is logged and the current credentials stay in use) and, from 10 minutes
+    before, blocks every request until renewed (mandatory: a failure is raised). Renewal happens under a
+    lock, once for all threads, for as long as the sync runs, without rebuilding any client.
+
+    `clock` replaces botocore's clock for deciding when to renew (tests).
     """
     base = _base_session(config)
     if not config.role_arn:
         return base
-    sts_creator = functools.partial(base.client, region_name=config.region_name, endpoint_url=config.endpoint_url)
-    fetcher = AssumeRoleCredentialFetcher(
-        client_creator=sts_creator,
-        source_credentials=base.get_credentials(),
-        role_arn=config.role_arn,
-        extra_args=assume_role_args(config),
-    )
+    source = RoleCredentialSource(base, config, client_config(max_attempts))
+    logging.getLogger("botocore.credentials").addFilter(REFRESH_FAILURE_LOG_FILTER)  # adds it once
+    if clock is None:
+        credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source)
+    else:
+        credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source, time_fetcher=clock)
     role_session = botocore.session.get_session()
-    attach_refreshable_credentials(
-        role_session,
-        DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials),
-    )
+    attach_refreshable_credentials(role_session, credentials)
     return boto3.Session(botocore_session=role_session, region_name=config.region_name)
 
 
@@ -151,6 +285,11 @@ class ApiStats:
     calls: Counter[str] = field(default_factory=Counter)
     throttles: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, counter: Counter[str], operation: str) -> None:
+        with self._lock:
+            counter[operation] += 1
 
     def total(self, counter: Counter[str]) -> int:
         return sum(counter.values())
@@ -163,22 +302,26 @@ PACED_OPERATIONS = ("FilterLogEvents", "DescribeLogGroups")
 def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
     """Hooks the limiters into botocore's per-attempt events, so retries are paced and counted too."""
 
-    def before_send(event_name: str, **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        limiter = limiters.get(operation)
+    def before_sign(event_name: str, **_: Any) -> None:
+        # Before signing, not before sending: a request that waited for its slot is signed with credentials
+        # that are fresh when it leaves.
+        limiter = limiters.get(event_name.rsplit(".", 1)[-1])
         if limiter is not None:
             limiter.acquire()
-        stats.calls[operation] += 1  # Counter increments of one key are atomic enough under the GIL
+
+    def before_send(event_name: str, **_: Any) -> None:
+        stats.count(stats.calls, event_name.rsplit(".", 1)[-1])
 
     def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
         code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
         if code in THROTTLING_CODES:
-            stats.throttles[operation] += 1
+            stats.count(stats.throttles, operation)
         elif code or exception is not None:
-            stats.errors[operation] += 1
+            stats.count(stats.errors, operation)
 
     events = client.meta.events
+    events.register("before-sign.cloudwatch-logs", before_sign)
     events.register("before-send.cloudwatch-logs", before_send)
     events.register("response-received.cloudwatch-logs", response_received)
 
@@ -209,9 +352,13 @@ class LogsApi:
 
     @classmethod
     def connect(
-        cls, config: CloudWatchLogsConfig, max_attempts: int = READ_MAX_ATTEMPTS, pool_size: int = 10
+        cls,
+        config: CloudWatchLogsConfig,
+        max_attempts: int = READ_MAX_ATTEMPTS,
+        pool_size: int = 10,
+        clock: Callable[[], datetime] | None = None,
     ) -> LogsApi:
-        session = make_session(config)
+        session = make_session(config, max_attempts, clock)
         client = session.client(
             "logs",
             region_name=config.region_name,
@@ -270,19 +417,76 @@ USER_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
     "ResourceNotFoundException",
     "InvalidOperationException",
 }
+# sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
+ASSUME_ROLE_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
+    "AccessDenied",
+    "ValidationError",
+    "MalformedPolicyDocument",
+    "RegionDisabledException",
+}
+MAX_SESSION_DURATION_MESSAGE = "DurationSeconds exceeds the MaxSessionDuration"
+ROLE_CHAINING_MESSAGE = "session limit for roles assumed by role chaining"
+
+
+def is_assume_role_error(error: BaseException) -> bool:
+    return isinstance(error, ClientError) and error.operation_name == "AssumeRole"
 
 
 def failure_type(error: BaseException) -> FailureType:
-    """config_error when the user must change something (keys, permissions, names), else transient."""
-    if isinstance(error, NoCredentialsError | EndpointConnectionError) or error_code(error) in USER_FIXABLE_CODES:
+    """config_error when the user must change something (keys, role, permissions, names), else transient."""
+    if is_assume_role_error(error):
+        return FailureType.config_error if error_code(error) in ASSUME_ROLE_FIXABLE_CODES else FailureType.system_error
+    if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
+        return FailureType.config_error
+    if error_code(error) in USER_FIXABLE_CODES:
         return FailureType.config_error
     return FailureType.system_error
+
+
+def explain_assume_role(error: ClientError) -> str:
+    """What went wrong with sts:AssumeRole, naming the role, and what to change."""
+    code = error_code(error)
+    message = error.response.get("Error", {}).get("Message") or str(error)
+    role = getattr(error, "role_arn", None)
+    duration = getattr(error, "duration_seconds", None)
+    prefix = f"Could not assume role {role}" if role else "Could not assume the role in role_arn"
+    if code in {"AccessDenied", "AccessDeniedException"}:
+        return (
+            f"{prefix}: AWS denied sts:AssumeRole ({message}). Check the role's trust policy: it must allow the "
+            "principal of the base credentials to call sts:AssumeRole, and if it has an sts:ExternalId condition, "
+            "role_external_id must equal that value exactly (leave role_external_id empty only if there is no such "
+            "condition). The base principal's own IAM policy must also allow sts:AssumeRole on the role."
+        )
+    if code == "ValidationError" and MAX_SESSION_DURATION_MESSAGE in message:
+        asked = f"session_duration ({duration} s)" if duration else "session_duration"
+        return (
+            f"{prefix}: {asked} is longer than the role's maximum session duration ({message}). Lower "
+            "session_duration to at most the role's MaxSessionDuration (3600 s unless raised), or raise the role's "
+            "maximum session duration in IAM."
+        )
+    if code == "ValidationError" and ROLE_CHAINING_MESSAGE in message:
+        asked = f"session_duration ({duration} s)" if duration else "session_duration"
+        return (
+            f"{prefix}: {asked} is longer than 1 hour, the limit when the base credentials are themselves an "
+            f"assumed role's (role chaining) ({message}). Set session_duration to 3600 or less, or use base "
+            "credentials that do not come from an assumed role."
+        )
+    if code in CREDENTIAL_ERROR_CODES:
+        return (
+            f"{prefix}: AWS rejected the base credentials used to call sts:AssumeRole ({code}: {message}). Check "
+            "aws_access_key_id, aws_secret_access_key and aws_session_token, or, when they are empty, the "
+            "credentials of the default AWS credential chain."
+        )
+    if code == "RegionDisabledException":
+        return f"{prefix}: {message} Activate STS in region_name's region (IAM > Account settings) or use another."
+    return f"{prefix}: sts:AssumeRole failed with {code}: {message}"
 
 
 def explain(error: BaseException, action: str, region: str, endpoint: str) -> str:
     """A message a user can act on, for an AWS failure of `action` (e.g. "logs:FilterLogEvents").
 
     AWS error messages name principals and resources, never credentials, so they are safe to quote.
+    With role_arn set, the first call of `action` assumes the role first: its failures are explained as such.
     """
     code = error_code(error)
     if isinstance(error, NoCredentialsError):
@@ -290,12 +494,25 @@ def explain(error: BaseException, action: str, region: str, endpoint: str) -> st
             "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
             "or provide credentials through the default AWS credential chain."
         )
+    if isinstance(error, ProfileNotFound):
+        return (
+            f"The AWS profile '{error.kwargs.get('profile')}' (AWS_PROFILE) is in neither the shared credentials "
+            "nor the config file: fix AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
+        )
     if isinstance(error, EndpointConnectionError):
+        failed = str(error.kwargs.get("endpoint_url") or "")
+        if urlparse(failed).netloc.startswith("sts."):
+            return (
+                f"Could not reach AWS STS at {failed} to assume role_arn: check that region_name "
+                f"('{region}') is a real AWS region in which STS is reachable."
+            )
         return (
             f"Could not reach CloudWatch Logs at {endpoint}: check that region_name "
             f"('{region}') is a real AWS region and endpoint_url, if set, is reachable."
         )
     if isinstance(error, ClientError):
+        if is_assume_role_error(error):
+            return explain_assume_role(error)
         message = error.response.get("Error", {}).get("Message") or str(error)
         if code in CREDENTIAL_ERROR_CODES:
             return (

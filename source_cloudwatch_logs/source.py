@@ -69,6 +69,20 @@ def _aws_failure(error: Exception, action: str, api: LogsApi) -> AirbyteTracedEx
     )
 
 
+def _connect(settings: CloudWatchLogsConfig, **options: Any) -> LogsApi:
+    """The shared client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a config_error."""
+    try:
+        return LogsApi.connect(settings, **options)
+    except BotoCoreError as error:
+        endpoint = settings.endpoint_url or f"https://logs.{settings.region_name}.amazonaws.com"
+        failure = AirbyteTracedException(
+            message=explain(error, "logs:DescribeLogGroups", settings.region_name, endpoint),
+            internal_message=f"connect: {type(error).__name__}",
+            failure_type=failure_type(error),
+        )
+        raise failure from None
+
+
 class SourceCloudwatchLogs(Source):
     # Config validation is the pydantic model's (spec.py), which names the field in every message and
     # never echoes a value; the CDK's JSON-schema pass would print raw values.
@@ -136,8 +150,8 @@ class SourceCloudwatchLogs(Source):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         settings = parse_config(config)
-        api = LogsApi.connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
         try:
+            api = _connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
             streams = self._streams(api, settings, logger)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
@@ -161,7 +175,7 @@ class SourceCloudwatchLogs(Source):
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
-        api = LogsApi.connect(settings)
+        api = _connect(settings)
         return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in self._streams(api, settings, logger)])
 
     def read(
@@ -172,7 +186,7 @@ class SourceCloudwatchLogs(Source):
         state: list[AirbyteStateMessage] | MutableMapping[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
         settings = parse_config(config)
-        api = LogsApi.connect(settings, pool_size=settings.num_workers + 2)
+        api = _connect(settings, pool_size=settings.num_workers + 2)
         definitions = {stream.name: stream for stream in self._streams(api, settings, logger)}
 
         queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
