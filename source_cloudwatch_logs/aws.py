@@ -12,29 +12,23 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 import botocore.session
-import orjson
-from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
-    EndpointConnectionError,
     NoCredentialsError,
-    ProfileNotFound,
 )
 
+from source_cloudwatch_logs.errors import explain_assume_role, is_assume_role_error
+from source_cloudwatch_logs.pacing import PACED_OPERATIONS, ApiStats, RateLimiter, pace, parse_events_fast
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
 RETRY_MODE = "standard"
@@ -42,16 +36,6 @@ READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
 CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
 SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"
-
-CREDENTIAL_ERROR_CODES = {
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "InvalidClientTokenId",
-    "SignatureDoesNotMatch",
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "IncompleteSignature",
-}
 
 
 def role_session_name() -> str:
@@ -250,96 +234,6 @@ def client_config(max_attempts: int, pool_size: int = 10) -> Config:
     )
 
 
-class RateLimiter:
-    """Evenly spaced permits, `rate` per second, shared by every thread (a leaky bucket with a burst of one).
-
-    Spacing requests evenly keeps the connector under a server-side token bucket of the same rate whatever
-    its burst size, so pacing replaces throttling instead of provoking it.
-    """
-
-    def __init__(
-        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Blocks until this caller's slot; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-
-@dataclass
-class ApiStats:
-    """Requests sent (retries included), throttled answers and other failed attempts, per operation."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    throttles: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def count(self, counter: Counter[str], operation: str) -> None:
-        with self._lock:
-            counter[operation] += 1
-
-    def total(self, counter: Counter[str]) -> int:
-        return sum(counter.values())
-
-
-THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-PACED_OPERATIONS = ("FilterLogEvents", "DescribeLogGroups")
-
-
-def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
-    """Hooks the limiters into botocore's per-attempt events, so retries are paced and counted too."""
-
-    def before_sign(event_name: str, **_: Any) -> None:
-        # Before signing, not before sending: a request that waited for its slot is signed with credentials
-        # that are fresh when it leaves.
-        limiter = limiters.get(event_name.rsplit(".", 1)[-1])
-        if limiter is not None:
-            limiter.acquire()
-
-    def before_send(event_name: str, **_: Any) -> None:
-        stats.count(stats.calls, event_name.rsplit(".", 1)[-1])
-
-    def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
-        if code in THROTTLING_CODES:
-            stats.count(stats.throttles, operation)
-        elif code or exception is not None:
-            stats.count(stats.errors, operation)
-
-    events = client.meta.events
-    events.register("before-sign.cloudwatch-logs", before_sign)
-    events.register("before-send.cloudwatch-logs", before_send)
-    events.register("response-received.cloudwatch-logs", response_received)
-
-
-def parse_events_fast(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    """Parses a successful FilterLogEvents body with one C-level JSON decode instead of botocore's shape walk.
-
-    botocore's parser visits every field of every event in Python: about 5 µs an event, which alone capped
-    plain boto3 paging at ~70k events/s in the benchmark. The JSON protocol's wire names are the member names
-    for this operation, so the decoded body is exactly what botocore would return (unit_tests/test_aws.py
-    compares the two); botocore then parses only the emptied body. Errors keep botocore's own parsing.
-    """
-    if response_dict.get("status_code") != 200:
-        return
-    customized_response_dict.update(orjson.loads(response_dict["body"]))
-    response_dict["body"] = b"{}"
-
-
 class LogsApi:
     """The CloudWatch Logs calls the connector makes, on one shared, paced client."""
 
@@ -403,127 +297,3 @@ def _server_time_ms(page: Mapping[str, Any]) -> int | None:
         return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
     except (TypeError, ValueError):
         return None
-
-
-def error_code(error: BaseException) -> str | None:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "") or None
-    return None
-
-
-USER_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
-    "AccessDeniedException",
-    "AccessDenied",
-    "ResourceNotFoundException",
-    "InvalidOperationException",
-}
-# sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
-ASSUME_ROLE_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
-    "AccessDenied",
-    "ValidationError",
-    "MalformedPolicyDocument",
-    "RegionDisabledException",
-}
-MAX_SESSION_DURATION_MESSAGE = "DurationSeconds exceeds the MaxSessionDuration"
-ROLE_CHAINING_MESSAGE = "session limit for roles assumed by role chaining"
-
-
-def is_assume_role_error(error: BaseException) -> bool:
-    return isinstance(error, ClientError) and error.operation_name == "AssumeRole"
-
-
-def failure_type(error: BaseException) -> FailureType:
-    """config_error when the user must change something (keys, role, permissions, names), else transient."""
-    if is_assume_role_error(error):
-        return FailureType.config_error if error_code(error) in ASSUME_ROLE_FIXABLE_CODES else FailureType.system_error
-    if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
-        return FailureType.config_error
-    if error_code(error) in USER_FIXABLE_CODES:
-        return FailureType.config_error
-    return FailureType.system_error
-
-
-def explain_assume_role(error: ClientError) -> str:
-    """What went wrong with sts:AssumeRole, naming the role, and what to change."""
-    code = error_code(error)
-    message = error.response.get("Error", {}).get("Message") or str(error)
-    role = getattr(error, "role_arn", None)
-    duration = getattr(error, "duration_seconds", None)
-    prefix = f"Could not assume role {role}" if role else "Could not assume the role in role_arn"
-    if code in {"AccessDenied", "AccessDeniedException"}:
-        return (
-            f"{prefix}: AWS denied sts:AssumeRole ({message}). Check the role's trust policy: it must allow the "
-            "principal of the base credentials to call sts:AssumeRole, and if it has an sts:ExternalId condition, "
-            "role_external_id must equal that value exactly (leave role_external_id empty only if there is no such "
-            "condition). The base principal's own IAM policy must also allow sts:AssumeRole on the role."
-        )
-    if code == "ValidationError" and MAX_SESSION_DURATION_MESSAGE in message:
-        asked = f"session_duration ({duration} s)" if duration else "session_duration"
-        return (
-            f"{prefix}: {asked} is longer than the role's maximum session duration ({message}). Lower "
-            "session_duration to at most the role's MaxSessionDuration (3600 s unless raised), or raise the role's "
-            "maximum session duration in IAM."
-        )
-    if code == "ValidationError" and ROLE_CHAINING_MESSAGE in message:
-        asked = f"session_duration ({duration} s)" if duration else "session_duration"
-        return (
-            f"{prefix}: {asked} is longer than 1 hour, the limit when the base credentials are themselves an "
-            f"assumed role's (role chaining) ({message}). Set session_duration to 3600 or less, or use base "
-            "credentials that do not come from an assumed role."
-        )
-    if code in CREDENTIAL_ERROR_CODES:
-        return (
-            f"{prefix}: AWS rejected the base credentials used to call sts:AssumeRole ({code}: {message}). Check "
-            "aws_access_key_id, aws_secret_access_key and aws_session_token, or, when they are empty, the "
-            "credentials of the default AWS credential chain."
-        )
-    if code == "RegionDisabledException":
-        return f"{prefix}: {message} Activate STS in region_name's region (IAM > Account settings) or use another."
-    return f"{prefix}: sts:AssumeRole failed with {code}: {message}"
-
-
-def explain(error: BaseException, action: str, region: str, endpoint: str) -> str:
-    """A message a user can act on, for an AWS failure of `action` (e.g. "logs:FilterLogEvents").
-
-    AWS error messages name principals and resources, never credentials, so they are safe to quote.
-    With role_arn set, the first call of `action` assumes the role first: its failures are explained as such.
-    """
-    code = error_code(error)
-    if isinstance(error, NoCredentialsError):
-        return (
-            "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
-            "or provide credentials through the default AWS credential chain."
-        )
-    if isinstance(error, ProfileNotFound):
-        return (
-            f"The AWS profile '{error.kwargs.get('profile')}' (AWS_PROFILE) is in neither the shared credentials "
-            "nor the config file: fix AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
-        )
-    if isinstance(error, EndpointConnectionError):
-        failed = str(error.kwargs.get("endpoint_url") or "")
-        if urlparse(failed).netloc.startswith("sts."):
-            return (
-                f"Could not reach AWS STS at {failed} to assume role_arn: check that region_name "
-                f"('{region}') is a real AWS region in which STS is reachable."
-            )
-        return (
-            f"Could not reach CloudWatch Logs at {endpoint}: check that region_name "
-            f"('{region}') is a real AWS region and endpoint_url, if set, is reachable."
-        )
-    if isinstance(error, ClientError):
-        if is_assume_role_error(error):
-            return explain_assume_role(error)
-        message = error.response.get("Error", {}).get("Message") or str(error)
-        if code in CREDENTIAL_ERROR_CODES:
-            return (
-                f"AWS rejected the credentials ({code}: {message}). Check aws_access_key_id, "
-                "aws_secret_access_key and aws_session_token."
-            )
-        if code in {"AccessDeniedException", "AccessDenied"}:
-            return f"Permission denied: the credentials are not allowed {action} ({message}). Grant {action}."
-        if code == "ResourceNotFoundException":
-            return f"{message} ({action})"
-        return f"{action} failed with {code}: {message}"
-    if isinstance(error, BotoCoreError):
-        return f"{action} failed: {error}"
-    return f"{action} failed: {type(error).__name__}"

@@ -38,8 +38,9 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi, error_code, explain, failure_type
+from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.errors import error_code, explain, failure_type
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, config_error, connection_specification, parse_config
 from source_cloudwatch_logs.state import CURSOR_FIELD, now_ms, read_end_ms, state_positions, usable_position

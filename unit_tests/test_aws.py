@@ -30,11 +30,10 @@ from source_cloudwatch_logs.aws import (
     RoleCredentialSource,
     assume_role_args,
     attach_refreshable_credentials,
-    explain,
-    failure_type,
     make_session,
     role_session_name,
 )
+from source_cloudwatch_logs.errors import explain, failure_type
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config
 
