@@ -8,7 +8,11 @@ what moto lacks:
 * ``FilterLogEvents`` answered the way AWS answers it (served here from moto's backend data, never
   forwarded): exclusive ``endTime``, interleaving across streams, ``logStreamNamePrefix``,
   ``logGroupIdentifier``, opaque page tokens, empty and partial pages, log classes, access denied;
-* ``logGroupClass`` in ``DescribeLogGroups``.
+* ``logGroupClass`` in ``DescribeLogGroups``;
+* STS ``AssumeRole`` checked the way IAM checks it (trust policy, ExternalId, MaxSessionDuration), with an
+  ``Expiration`` computed from the fake's ``clock`` (optionally only seconds ahead), and the credentials it
+  issued enforced on every later call: an expired one or a session token that does not belong to the key is
+  refused, as AWS refuses them; unknown keys and bad signatures can be simulated per access key.
 
 Everything else is forwarded to moto unchanged. Seed data with ordinary boto3 calls through the endpoint.
 moto keeps its state in module-level backends, so every fake in one process shares the same data.
@@ -47,9 +51,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
+from xml.sax.saxutils import escape
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
@@ -99,6 +105,27 @@ class FaultPlan:
     """Log groups of class INFREQUENT_ACCESS (FilterLogEvents fails on them)."""
     deny_groups: set[str] = field(default_factory=set)
     """Log groups on which FilterLogEvents is denied by IAM."""
+    assume_role_expiry_s: float | None = None
+    """AssumeRole issues credentials expiring this many seconds after the fake's clock (None: DurationSeconds)."""
+    untrusted_roles: set[str] = field(default_factory=set)
+    """Role ARNs whose trust policy does not trust the caller: AssumeRole answers AccessDenied."""
+    role_external_ids: dict[str, str] = field(default_factory=dict)
+    """Role ARN -> the ExternalId its trust policy requires (sts:ExternalId condition); else AccessDenied."""
+    role_max_session_s: dict[str, int] = field(default_factory=dict)
+    """Role ARN -> its MaxSessionDuration; a longer DurationSeconds answers ValidationError."""
+    invalid_access_keys: set[str] = field(default_factory=set)
+    """Access key ids AWS does not know: InvalidClientTokenId (STS) / UnrecognizedClientException (logs)."""
+    bad_signature_keys: set[str] = field(default_factory=set)
+    """Access key ids sent with a wrong secret key: SignatureDoesNotMatch / InvalidSignatureException."""
+
+
+_SET_FIELDS = {
+    "infrequent_access_groups",
+    "deny_groups",
+    "untrusted_roles",
+    "invalid_access_keys",
+    "bad_signature_keys",
+}
 
 
 def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
@@ -108,10 +135,14 @@ def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
     if unknown:
         raise ValueError(f"unknown FaultPlan fields: {unknown}")
     for name, value in changes.items():
-        if name in ("infrequent_access_groups", "deny_groups"):
+        if name in _SET_FIELDS:
             value = set(value)
         elif name == "rate_limits":
             value = {str(op): float(rate) for op, rate in value.items()}
+        elif name == "role_external_ids":
+            value = {str(role): str(external_id) for role, external_id in value.items()}
+        elif name == "role_max_session_s":
+            value = {str(role): int(seconds) for role, seconds in value.items()}
         setattr(plan, name, value)
 
 
@@ -127,6 +158,53 @@ class AwsError(Exception):
 
 def _invalid_parameter(message: str) -> AwsError:
     return AwsError(400, "InvalidParameterException", message)
+
+
+INVALID_TOKEN_ID_MESSAGE = "The security token included in the request is invalid."
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
+BAD_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access "
+    "Key and signing method. Consult the service documentation for details."
+)
+MAX_SESSION_MESSAGE = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+# (STS code, STS status, logs code): how each service names a credential problem.
+_CREDENTIAL_ERRORS = {
+    "invalid": ("InvalidClientTokenId", 403, "UnrecognizedClientException", INVALID_TOKEN_ID_MESSAGE),
+    "signature": ("SignatureDoesNotMatch", 403, "InvalidSignatureException", BAD_SIGNATURE_MESSAGE),
+    "expired": ("ExpiredToken", 400, "ExpiredTokenException", EXPIRED_TOKEN_MESSAGE),
+}
+
+
+@dataclass(frozen=True)
+class Received:
+    """One AWS request as the fake received it."""
+
+    operation: str
+    params: dict[str, Any]
+    access_key: str
+    """The access key id of the SigV4 credential scope ("" when unsigned)."""
+    headers: dict[str, str]
+    """HTTP headers, names lower-cased."""
+    at: datetime
+    """The fake's clock when the request arrived."""
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """Credentials the fake's STS handed out."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+    role_arn: str
+    session_name: str
+    issued_to: str
+    """The access key id that signed the AssumeRole request."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _TokenBucket:
@@ -281,7 +359,11 @@ class FakeCloudWatch:
 
     ``calls`` counts every logs and STS request received (throttled and faulted ones included);
     ``throttles`` and ``faults`` (500/503 answers and dropped connections) count the subsets.
-    ``requests`` logs (operation, parsed body) unless ``record_requests`` is False (benchmarks).
+    ``requests`` logs (operation, parsed body) unless ``record_requests`` is False (benchmarks); ``received``
+    logs the same requests with their signing access key and headers. ``issued_credentials`` lists what STS
+    handed out (always kept: the fake enforces their expiry); ``rejections`` counts refused AssumeRole calls and
+    refused credentials, by STS error code (ExpiredToken also counts logs calls answered ExpiredTokenException).
+    ``clock`` (default: the real UTC time) dates issued credentials and decides when they expire.
     """
 
     def __init__(self, plan: FaultPlan | None = None, *, record_requests: bool = True) -> None:
@@ -291,6 +373,11 @@ class FakeCloudWatch:
         self.throttles: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.received: list[Received] = []
+        self.issued_credentials: list[IssuedCredentials] = []
+        self.rejections: Counter[str] = Counter()
+        self.clock: Callable[[], datetime] = _utc_now
+        self._issued: dict[str, IssuedCredentials] = {}
         self.url = ""
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.Lock()
@@ -326,7 +413,8 @@ class FakeCloudWatch:
         self._thread = None
 
     def reset(self) -> None:
-        """Clear moto's state (all services, this process), the counters, the request log and caches."""
+        """Clear moto's state (all services, this process), the counters, the request logs, issued credentials
+        and caches; the clock is the real one again."""
         response = Client(self._moto).post("/moto-api/reset")
         if response.status_code != 200:
             raise RuntimeError(f"moto reset failed: {response.status_code} {response.get_data(as_text=True)}")
@@ -335,6 +423,11 @@ class FakeCloudWatch:
             self.throttles.clear()
             self.faults.clear()
             self.requests.clear()
+            self.received.clear()
+            self.issued_credentials.clear()
+            self._issued.clear()
+            self.rejections.clear()
+            self.clock = _utc_now
             self._buckets.clear()
             self._rng_seed = self.plan.seed
             self._rng = random.Random(self._rng_seed)
@@ -365,18 +458,28 @@ class FakeCloudWatch:
             operation = target[len(LOGS_TARGET_PREFIX) :]
             return self._logs_call(environ, start_response, operation, _parse_json_body(environ, body))
         form = parse_qs(body.decode("utf-8", "replace")) if environ.get("REQUEST_METHOD") == "POST" else {}
-        if "Action" in form:  # STS and other query-protocol services: latency only
+        if "Action" in form:  # STS and other query-protocol services: latency, credentials, AssumeRole checks
             params = {key: values[0] for key, values in form.items()}
-            self._record(params["Action"], params)
+            self._record(params["Action"], params, environ)
+            problem = self._credential_problem(environ)
             self._sleep()
+            if problem is not None:
+                code, status, _, message = _CREDENTIAL_ERRORS[problem]
+                return self._sts_error(start_response, status, code, message)
+            if params["Action"] == "AssumeRole":
+                return self._assume_role(environ, start_response, params)
             return self._moto(environ, start_response)
         return self._moto(environ, start_response)
 
     def _logs_call(
         self, environ: WSGIEnvironment, start_response: StartResponse, operation: str, params: dict[str, Any]
     ) -> Iterable[bytes]:
-        self._record(operation, params)
+        self._record(operation, params, environ)
+        problem = self._credential_problem(environ)  # judged on arrival, before the latency
         self._sleep()
+        if problem is not None:
+            _, _, code, message = _CREDENTIAL_ERRORS[problem]
+            return _aws_json(start_response, 400, {"__type": code, "message": message})
         if self._throttled(operation):
             with self._lock:
                 self.throttles[operation] += 1
@@ -409,11 +512,20 @@ class FakeCloudWatch:
 
     # ----- faults ----------------------------------------------------------------------------------------
 
-    def _record(self, operation: str, params: dict[str, Any]) -> None:
+    def _record(self, operation: str, params: dict[str, Any], environ: WSGIEnvironment) -> None:
         with self._lock:
             self.calls[operation] += 1
             if self.record_requests:
                 self.requests.append((operation, params))
+                headers = {
+                    name[5:].replace("_", "-").lower(): str(value)
+                    for name, value in environ.items()
+                    if name.startswith("HTTP_")
+                }
+                if environ.get("CONTENT_TYPE"):
+                    headers["content-type"] = str(environ["CONTENT_TYPE"])
+                access_key, _ = _credential_scope(environ)
+                self.received.append(Received(operation, params, access_key, headers, self.clock()))
 
     def _sleep(self) -> None:
         if self.plan.latency_s > 0:
@@ -455,6 +567,95 @@ class FakeCloudWatch:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         raise ConnectionAbortedError("fake CloudWatch dropped the connection")
+
+    # ----- credentials and STS ---------------------------------------------------------------------------
+
+    def _credential_problem(self, environ: WSGIEnvironment) -> str | None:
+        """Why AWS would refuse the request's credentials ("invalid", "signature", "expired"), or None."""
+        access_key, _ = _credential_scope(environ)
+        if not access_key:
+            return None
+        problem: str | None = None
+        if access_key in self.plan.invalid_access_keys:
+            problem = "invalid"
+        elif access_key in self.plan.bad_signature_keys:
+            problem = "signature"
+        else:
+            with self._lock:
+                issued = self._issued.get(access_key)
+            if issued is not None:
+                if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != issued.session_token:
+                    problem = "invalid"  # a key signed with another session's token: AWS knows no such pair
+                elif self.clock() >= issued.expiration:
+                    problem = "expired"
+        if problem is not None:
+            with self._lock:
+                self.rejections[_CREDENTIAL_ERRORS[problem][0]] += 1
+        return problem
+
+    def _sts_error(self, start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
+        if code not in {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"}:
+            with self._lock:
+                self.rejections[code] += 1
+        data = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        ).encode()
+        reason = {400: "Bad Request", 403: "Forbidden"}
+        start_response(
+            f"{status} {reason.get(status, 'Error')}",
+            [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    def _assume_role(
+        self, environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]
+    ) -> list[bytes]:
+        """IAM's checks, then moto's answer with the fake's Expiration; the credentials are remembered."""
+        access_key, _ = _credential_scope(environ)
+        account = _account_id(environ, access_key)
+        role = str(params.get("RoleArn", ""))
+        caller = f"arn:aws:iam::{account}:user/test"
+        required_external_id = self.plan.role_external_ids.get(role)
+        if role in self.plan.untrusted_roles or (
+            required_external_id is not None and params.get("ExternalId") != required_external_id
+        ):
+            message = f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}"
+            return self._sts_error(start_response, 403, "AccessDenied", message)
+        duration = int(params.get("DurationSeconds") or 3600)
+        maximum = self.plan.role_max_session_s.get(role)
+        if maximum is not None and duration > maximum:
+            return self._sts_error(start_response, 400, "ValidationError", MAX_SESSION_MESSAGE)
+
+        status, headers, data = self._forward(environ)
+        if status.startswith("200"):
+            text = data.decode()
+            lifetime = self.plan.assume_role_expiry_s
+            expiration = self.clock() + timedelta(seconds=duration if lifetime is None else lifetime)
+            stamp = expiration.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            text = re.sub(r"<Expiration>[^<]*</Expiration>", f"<Expiration>{stamp}</Expiration>", text)
+
+            def element(tag: str) -> str:
+                found = re.search(f"<{tag}>([^<]*)</{tag}>", text)
+                return found.group(1) if found else ""
+
+            issued = IssuedCredentials(
+                access_key_id=element("AccessKeyId"),
+                secret_access_key=element("SecretAccessKey"),
+                session_token=element("SessionToken"),
+                expiration=expiration,
+                role_arn=role,
+                session_name=str(params.get("RoleSessionName", "")),
+                issued_to=access_key,
+            )
+            with self._lock:
+                self.issued_credentials.append(issued)
+                self._issued[issued.access_key_id] = issued
+            data = text.encode()
+        headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(data)))])
+        return [data]
 
     # ----- forwarded calls that need a touch -------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,9 +152,13 @@ def run_connector(
     env: Mapping[str, str] | None = None,
     raw_config: str | None = None,
     timeout: float = 300,
+    extra_args: Sequence[str] = (),
 ) -> Output:
-    """`source-cloudwatch-logs <command> --config ... [--catalog ...] [--state ...]`, parsed."""
-    args = [str(ENTRY_POINT), command]
+    """`source-cloudwatch-logs <command> --config ... [--catalog ...] [--state ...] [extra_args]`, parsed.
+
+    The child sees none of this process's AWS_* variables (only those in `env`) and no instance metadata.
+    """
+    args = [str(ENTRY_POINT), command, *extra_args]
     for name, value in (("config", config), ("catalog", catalog), ("state", state)):
         if value is None and not (name == "config" and raw_config is not None):
             continue

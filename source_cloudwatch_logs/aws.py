@@ -8,23 +8,27 @@ mode and attempt count because the default mode differs between botocore version
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
 import botocore.session
-import orjson
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import (
+    ClientError,
+    NoCredentialsError,
+)
 
+from source_cloudwatch_logs.errors import explain_assume_role, is_assume_role_error
+from source_cloudwatch_logs.pacing import PACED_OPERATIONS, ApiStats, RateLimiter, pace, parse_events_fast
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
 RETRY_MODE = "standard"
@@ -32,16 +36,6 @@ READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
 CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
 SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"
-
-CREDENTIAL_ERROR_CODES = {
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "InvalidClientTokenId",
-    "SignatureDoesNotMatch",
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "IncompleteSignature",
-}
 
 
 def role_session_name() -> str:
@@ -60,14 +54,134 @@ def _base_session(config: CloudWatchLogsConfig) -> boto3.Session:
     return boto3.Session(region_name=config.region_name, **keys)
 
 
-def assume_role_args(config: CloudWatchLogsConfig) -> dict[str, Any]:
+def assume_role_args(config: CloudWatchLogsConfig, session_name: str | None = None) -> dict[str, Any]:
+    """The AssumeRole parameters besides RoleArn; every renewal of one sync's session sends the same ones."""
     args: dict[str, Any] = {
-        "RoleSessionName": role_session_name(),
+        "RoleSessionName": session_name or role_session_name(),
         "DurationSeconds": config.session_duration,
     }
     if config.role_external_id:
         args["ExternalId"] = config.role_external_id
     return args
+
+
+class AssumeRoleError(ClientError):  # type: ignore[misc]  # botocore is untyped
+    """sts:AssumeRole failed. Still the ClientError botocore raised (same response, operation 'AssumeRole'),
+    plus the role and duration that were asked for, so that `explain` can name them."""
+
+    def __init__(self, error: ClientError, role_arn: str, duration_seconds: int) -> None:
+        super().__init__(error.response, error.operation_name)
+        self.role_arn = role_arn
+        self.duration_seconds = duration_seconds
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (ClientError(self.response, self.operation_name), self.role_arn, self.duration_seconds))
+
+
+class _NoCache:
+    """A credential cache that never holds anything.
+
+    AssumeRoleCredentialFetcher's own cache decides freshness with the real clock and its own 15-minute window;
+    without it, the refreshable credentials object alone (its clock, its windows) decides when STS is called.
+    """
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+class RoleCredentialSource:
+    """Fresh role credentials from sts:AssumeRole, signed with the base credentials; botocore calls it
+    (under its refresh lock) whenever the role's credentials are missing or about to expire.
+
+    Every value it returns is registered with the CDK's secret filter, so that no log line can show it.
+    """
+
+    def __init__(self, base: boto3.Session, config: CloudWatchLogsConfig, sts_config: Config) -> None:
+        if not config.role_arn:
+            raise ValueError("RoleCredentialSource needs role_arn")
+        self.role_arn: str = config.role_arn
+        self.duration_seconds = config.session_duration
+        self.args = assume_role_args(config)
+        self._base = base
+        self._sts_client = functools.partial(
+            base.client, region_name=config.region_name, endpoint_url=config.endpoint_url, config=sts_config
+        )
+        self._fetcher: AssumeRoleCredentialFetcher | None = None
+        self._hidden: set[str] = set()
+
+    def _get_fetcher(self) -> AssumeRoleCredentialFetcher:
+        # Built on first use so that missing base credentials surface from the first AWS call, as without a role.
+        if self._fetcher is None:
+            source = self._base.get_credentials()
+            if source is None:
+                raise NoCredentialsError()
+            self._fetcher = AssumeRoleCredentialFetcher(
+                client_creator=self._sts_client,
+                source_credentials=source,
+                role_arn=self.role_arn,
+                extra_args=self.args,
+                cache=_NoCache(),
+            )
+        return self._fetcher
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            credentials: dict[str, Any] = self._get_fetcher().fetch_credentials()
+        except ClientError as error:
+            raise AssumeRoleError(error, self.role_arn, self.duration_seconds) from None
+        for key in ("secret_key", "token"):
+            value = credentials.get(key)
+            if value and value not in self._hidden:
+                self._hidden.add(value)
+                add_to_secrets(value)
+        return credentials
+
+
+class RefreshFailureLogFilter(logging.Filter):
+    """Keeps botocore's warnings about failed credential renewals readable.
+
+    botocore logs each failed renewal with a full traceback. In the mandatory window (and on the first
+    assumption) it then raises the error to the request, which the connector reports: the warning only repeats
+    it and is dropped. In the advisory window (15 to 10 minutes before expiry) the current credentials stay in
+    use and botocore tries again on every request: the warning is kept, with the cause on its one line
+    (explained, for AssumeRole failures), at most once per `interval` seconds.
+    """
+
+    PREFIX = "Refreshing temporary credentials failed"
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last_seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if not text.startswith(self.PREFIX):
+            return True
+        if "mandatory" in text:
+            return False
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            cause = explain_assume_role(error) if is_assume_role_error(error) else f"{type(error).__name__}: {error}"
+            text = f"{text} {cause}"
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
+        now = time.monotonic()
+        with self._lock:
+            last = self._last_seen.get(text)
+            if last is not None and now - last < self.interval:
+                return False
+            self._last_seen[text] = now
+        return True
+
+
+REFRESH_FAILURE_LOG_FILTER = RefreshFailureLogFilter()
 
 
 def attach_refreshable_credentials(
@@ -76,33 +190,37 @@ def attach_refreshable_credentials(
     """botocore has no public setter for a session's credential object, only for static keys.
 
     Setting the private `_credentials` is the one place this module relies on a botocore internal;
-    unit_tests/test_aws.py fails if botocore stops honouring it.
+    unit_tests/test_aws.py and integration_tests/test_assume_role.py fail if botocore stops honouring it.
     """
     session._credentials = credentials
 
 
-def make_session(config: CloudWatchLogsConfig) -> boto3.Session:
+def make_session(
+    config: CloudWatchLogsConfig,
+    max_attempts: int = READ_MAX_ATTEMPTS,
+    clock: Callable[[], datetime] | None = None,
+) -> boto3.Session:
     """The session every client of a sync is built from; with `role_arn`, its credentials are the role's.
 
-    The role's credentials come from botocore's AssumeRoleCredentialFetcher wrapped in
-    DeferredRefreshableCredentials: botocore renews them before they expire (15 minutes ahead), under a
-    lock, for as long as the sync runs, without rebuilding any client.
+    The role's credentials are botocore's DeferredRefreshableCredentials fed by `RoleCredentialSource`: the
+    first request assumes the role; botocore renews the credentials from 15 minutes before they expire
+    (advisory: a failed renewal is logged and the current credentials stay in use) and, from 10 minutes
+    before, blocks every request until renewed (mandatory: a failure is raised). Renewal happens under a
+    lock, once for all threads, for as long as the sync runs, without rebuilding any client.
+
+    `clock` replaces botocore's clock for deciding when to renew (tests).
     """
     base = _base_session(config)
     if not config.role_arn:
         return base
-    sts_creator = functools.partial(base.client, region_name=config.region_name, endpoint_url=config.endpoint_url)
-    fetcher = AssumeRoleCredentialFetcher(
-        client_creator=sts_creator,
-        source_credentials=base.get_credentials(),
-        role_arn=config.role_arn,
-        extra_args=assume_role_args(config),
-    )
+    source = RoleCredentialSource(base, config, client_config(max_attempts))
+    logging.getLogger("botocore.credentials").addFilter(REFRESH_FAILURE_LOG_FILTER)  # adds it once
+    if clock is None:
+        credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source)
+    else:
+        credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source, time_fetcher=clock)
     role_session = botocore.session.get_session()
-    attach_refreshable_credentials(
-        role_session,
-        DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials),
-    )
+    attach_refreshable_credentials(role_session, credentials)
     return boto3.Session(botocore_session=role_session, region_name=config.region_name)
 
 
@@ -114,87 +232,6 @@ def client_config(max_attempts: int, pool_size: int = 10) -> Config:
         read_timeout=60,
         user_agent_extra="airbyte-source-cloudwatch-logs",
     )
-
-
-class RateLimiter:
-    """Evenly spaced permits, `rate` per second, shared by every thread (a leaky bucket with a burst of one).
-
-    Spacing requests evenly keeps the connector under a server-side token bucket of the same rate whatever
-    its burst size, so pacing replaces throttling instead of provoking it.
-    """
-
-    def __init__(
-        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> float:
-        """Blocks until this caller's slot; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        wait = slot - now
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-
-@dataclass
-class ApiStats:
-    """Requests sent (retries included), throttled answers and other failed attempts, per operation."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    throttles: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-
-    def total(self, counter: Counter[str]) -> int:
-        return sum(counter.values())
-
-
-THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-PACED_OPERATIONS = ("FilterLogEvents", "DescribeLogGroups")
-
-
-def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
-    """Hooks the limiters into botocore's per-attempt events, so retries are paced and counted too."""
-
-    def before_send(event_name: str, **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        limiter = limiters.get(operation)
-        if limiter is not None:
-            limiter.acquire()
-        stats.calls[operation] += 1  # Counter increments of one key are atomic enough under the GIL
-
-    def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
-        if code in THROTTLING_CODES:
-            stats.throttles[operation] += 1
-        elif code or exception is not None:
-            stats.errors[operation] += 1
-
-    events = client.meta.events
-    events.register("before-send.cloudwatch-logs", before_send)
-    events.register("response-received.cloudwatch-logs", response_received)
-
-
-def parse_events_fast(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
-    """Parses a successful FilterLogEvents body with one C-level JSON decode instead of botocore's shape walk.
-
-    botocore's parser visits every field of every event in Python: about 5 µs an event, which alone capped
-    plain boto3 paging at ~70k events/s in the benchmark. The JSON protocol's wire names are the member names
-    for this operation, so the decoded body is exactly what botocore would return (unit_tests/test_aws.py
-    compares the two); botocore then parses only the emptied body. Errors keep botocore's own parsing.
-    """
-    if response_dict.get("status_code") != 200:
-        return
-    customized_response_dict.update(orjson.loads(response_dict["body"]))
-    response_dict["body"] = b"{}"
 
 
 class LogsApi:
@@ -209,9 +246,13 @@ class LogsApi:
 
     @classmethod
     def connect(
-        cls, config: CloudWatchLogsConfig, max_attempts: int = READ_MAX_ATTEMPTS, pool_size: int = 10
+        cls,
+        config: CloudWatchLogsConfig,
+        max_attempts: int = READ_MAX_ATTEMPTS,
+        pool_size: int = 10,
+        clock: Callable[[], datetime] | None = None,
     ) -> LogsApi:
-        session = make_session(config)
+        session = make_session(config, max_attempts, clock)
         client = session.client(
             "logs",
             region_name=config.region_name,
@@ -256,57 +297,3 @@ def _server_time_ms(page: Mapping[str, Any]) -> int | None:
         return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
     except (TypeError, ValueError):
         return None
-
-
-def error_code(error: BaseException) -> str | None:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "") or None
-    return None
-
-
-USER_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
-    "AccessDeniedException",
-    "AccessDenied",
-    "ResourceNotFoundException",
-    "InvalidOperationException",
-}
-
-
-def failure_type(error: BaseException) -> FailureType:
-    """config_error when the user must change something (keys, permissions, names), else transient."""
-    if isinstance(error, NoCredentialsError | EndpointConnectionError) or error_code(error) in USER_FIXABLE_CODES:
-        return FailureType.config_error
-    return FailureType.system_error
-
-
-def explain(error: BaseException, action: str, region: str, endpoint: str) -> str:
-    """A message a user can act on, for an AWS failure of `action` (e.g. "logs:FilterLogEvents").
-
-    AWS error messages name principals and resources, never credentials, so they are safe to quote.
-    """
-    code = error_code(error)
-    if isinstance(error, NoCredentialsError):
-        return (
-            "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
-            "or provide credentials through the default AWS credential chain."
-        )
-    if isinstance(error, EndpointConnectionError):
-        return (
-            f"Could not reach CloudWatch Logs at {endpoint}: check that region_name "
-            f"('{region}') is a real AWS region and endpoint_url, if set, is reachable."
-        )
-    if isinstance(error, ClientError):
-        message = error.response.get("Error", {}).get("Message") or str(error)
-        if code in CREDENTIAL_ERROR_CODES:
-            return (
-                f"AWS rejected the credentials ({code}: {message}). Check aws_access_key_id, "
-                "aws_secret_access_key and aws_session_token."
-            )
-        if code in {"AccessDeniedException", "AccessDenied"}:
-            return f"Permission denied: the credentials are not allowed {action} ({message}). Grant {action}."
-        if code == "ResourceNotFoundException":
-            return f"{message} ({action})"
-        return f"{action} failed with {code}: {message}"
-    if isinstance(error, BotoCoreError):
-        return f"{action} failed: {error}"
-    return f"{action} failed: {type(error).__name__}"

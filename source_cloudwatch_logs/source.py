@@ -38,8 +38,9 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi, error_code, explain, failure_type
+from source_cloudwatch_logs.aws import CHECK_MAX_ATTEMPTS, LogsApi
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.errors import error_code, explain, failure_type
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, config_error, connection_specification, parse_config
 from source_cloudwatch_logs.state import CURSOR_FIELD, now_ms, read_end_ms, state_positions, usable_position
@@ -67,6 +68,20 @@ def _aws_failure(error: Exception, action: str, api: LogsApi) -> AirbyteTracedEx
         internal_message=f"{action}: {type(error).__name__} {error_code(error) or ''}",
         failure_type=failure_type(error),
     )
+
+
+def _connect(settings: CloudWatchLogsConfig, **options: Any) -> LogsApi:
+    """The shared client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a config_error."""
+    try:
+        return LogsApi.connect(settings, **options)
+    except BotoCoreError as error:
+        endpoint = settings.endpoint_url or f"https://logs.{settings.region_name}.amazonaws.com"
+        failure = AirbyteTracedException(
+            message=explain(error, "logs:DescribeLogGroups", settings.region_name, endpoint),
+            internal_message=f"connect: {type(error).__name__}",
+            failure_type=failure_type(error),
+        )
+        raise failure from None
 
 
 class SourceCloudwatchLogs(Source):
@@ -136,8 +151,8 @@ class SourceCloudwatchLogs(Source):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         settings = parse_config(config)
-        api = LogsApi.connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
         try:
+            api = _connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
             streams = self._streams(api, settings, logger)
         except AirbyteTracedException as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
@@ -161,7 +176,7 @@ class SourceCloudwatchLogs(Source):
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
-        api = LogsApi.connect(settings)
+        api = _connect(settings)
         return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in self._streams(api, settings, logger)])
 
     def read(
@@ -172,7 +187,7 @@ class SourceCloudwatchLogs(Source):
         state: list[AirbyteStateMessage] | MutableMapping[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
         settings = parse_config(config)
-        api = LogsApi.connect(settings, pool_size=settings.num_workers + 2)
+        api = _connect(settings, pool_size=settings.num_workers + 2)
         definitions = {stream.name: stream for stream in self._streams(api, settings, logger)}
 
         queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)

@@ -238,14 +238,15 @@ class CloudWatchLogsConfig(BaseModel):
     @field_validator("role_arn")
     @classmethod
     def _role_arn(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(ROLE_ARN_PATTERN, value):
+        if value is not None and not re.fullmatch(ROLE_ARN_PATTERN, value, flags=re.ASCII):
             raise ValueError("must look like arn:aws:iam::123456789012:role/role-name")
         return value
 
     @field_validator("role_external_id")
     @classmethod
     def _external_id(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value):
+        # STS's pattern [\w+=,.@:/-]; its \w is ASCII-only (re.ASCII), so "é" is refused here and not by STS.
+        if value is not None and not re.fullmatch(r"[\w+=,.@:/-]{2,1224}", value, flags=re.ASCII):
             raise ValueError("must be 2 to 1224 characters of letters, digits and +=,.@:/-_")
         return value
 

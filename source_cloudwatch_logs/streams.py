@@ -21,8 +21,9 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.aws import LogsApi, error_code, explain, failure_type
+from source_cloudwatch_logs.aws import LogsApi
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.errors import error_code, explain, failure_type
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import (

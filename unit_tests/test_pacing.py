@@ -12,14 +12,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.parsers import create_parser
 from botocore.retries.standard import ExponentialBackoff
 
-from source_cloudwatch_logs.aws import (
-    READ_MAX_ATTEMPTS,
-    ApiStats,
-    LogsApi,
-    RateLimiter,
-    pace,
-    parse_events_fast,
-)
+from source_cloudwatch_logs.aws import READ_MAX_ATTEMPTS, LogsApi
+from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace, parse_events_fast
 from source_cloudwatch_logs.spec import parse_config
 
 

@@ -13,8 +13,8 @@ from airbyte_cdk.models import Type
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_cloudwatch_logs.aws import ApiStats
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.spec import parse_config
 from source_cloudwatch_logs.state import (

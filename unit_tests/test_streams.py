@@ -12,8 +12,8 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.aws import ApiStats
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.streams import LagMonitor, LogEventsPartition, StreamContext
 from unit_tests.conftest import StubLogsApi, group
