@@ -479,11 +479,12 @@ def crash_and_resume(
 
 
 def group_shapes(count: int, rng: random.Random, min_events: int, max_events: int) -> Iterator[GroupShape]:
-    """Log groups of varied shapes: sizes, stream counts and bursts drawn from `rng`."""
+    """Log groups of varied shapes drawn from `rng`: sizes (one in ten empty), stream counts and bursts."""
     for n in range(count):
+        empty = rng.random() < 0.1
         yield GroupShape(
             name=f"/chaos/{n:02d}-{rng.choice(['api', 'worker', 'lambda', 'vpc'])}",
-            events=rng.randint(min_events, max_events),
+            events=0 if empty else rng.randint(min_events, max_events),
             streams=rng.choice([1, 2, 3, 5]),
-            burst=rng.choice([0, 0, 50, 400]),
+            burst=0 if empty else rng.choice([0, 0, 50, 400]),
         )
