@@ -327,7 +327,8 @@ class DeliveryLedger:
         self.repeats_within_a_run = repeats_within_a_run
         self.failures_allowed = failures_allowed
         self.resumed_from: list[dict[str, int]] = []  # the checkpoints each run started from
-        self.delivered: Counter[str] = Counter()
+        self.delivered: Counter[str] = Counter()  # eventId -> deliveries
+        self.delivered_events: set[tuple[str, int, str]] = set()  # (stream, timestamp, message) as delivered
         self.checkpoint: dict[str, int] = {}
         self.violations: list[str] = []
         self.summary = Summary(events=len(self.reference))
@@ -380,6 +381,7 @@ class DeliveryLedger:
 
     def _record(self, record: Mapping[str, Any]) -> None:
         data, stream = record["data"], record["stream"]
+        self.delivered_events.add((stream, data.get("timestamp"), data.get("message")))
         event_id = data.get("eventId")
         expected = self.reference.get(event_id)
         got = Seeded(data.get("logGroupName"), data.get("logStreamName"), data.get("timestamp"), data.get("message"))

@@ -64,6 +64,9 @@ def test_sigkill_at_random_points_then_resume_loses_nothing(fake: FakeCloudWatch
     assert ledger.violations == [], "\n".join(ledger.violations)
     assert (summary.kills, summary.runs) == (KILLS, KILLS + 1), summary.line()
     assert summary.events == len(seeded) == sum(shape.events + shape.burst for shape in SHAPES)
+    # The union of everything delivered is exactly the seed, by content and by eventId.
+    assert ledger.delivered_events == {_key(e) for e in seeded}
+    assert set(ledger.delivered) == set(reference)
     # The kills did land inside windows (events were read again) and between checkpoints of one group (some
     # run resumed a group from a state strictly inside its data): the scenario is the one meant.
     assert summary.repeats > 0, summary.line()

@@ -133,6 +133,7 @@ def test_a_throttling_storm_mid_sync_then_recovery_loses_nothing(fake: FakeCloud
 
     throttled = fake.throttles["FilterLogEvents"]
     context = f"storm {storm}, {throttled} throttled answers, {dict(fake.calls)} calls; {run.describe()}"
+    assert "calls_at_end" in storm, context  # the storm began and ended while the read ran
     ledger = _ledger(reference, groups, [run])
     assert run.returncode == 0, context
     assert ledger.violations == [], context + "\n" + "\n".join(ledger.violations)
