@@ -6,7 +6,7 @@ UV     := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test unit integration lint typecheck bench clean
+.PHONY: install demo test unit integration lint typecheck bench chaos clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,3 +45,9 @@ clean:
 # Throughput, CPU cost, memory and discover-at-scale benchmark (prints a table; exits 1 if a target is missed).
 bench: install
 	$(VENV)/bin/python -m benchmarks.run
+
+# Crash-resume chaos: SIGKILL the connector at KILLS random points over random log-group shapes, resuming from
+# the delivered states each time; prints a summary, exits 1 on any lost or unexplained event. SEED=<n> replays.
+KILLS ?= 100
+chaos: install
+	$(VENV)/bin/python -m benchmarks.chaos --kills $(KILLS) $(if $(SEED),--seed $(SEED))
