@@ -158,7 +158,9 @@ def run_connector(
     child_env.update({"AWS_EC2_METADATA_DISABLED": "true", **(env or {})})
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=child_env, check=False)
     messages = []
-    for line in done.stdout.splitlines():
+    for line in done.stdout.split("\n"):
+        if not line:
+            continue
         try:
             messages.append(json.loads(line))
         except json.JSONDecodeError:
