@@ -15,7 +15,7 @@ PYAIRBYTE_LOCK := demo/requirements-pyairbyte.txt
 IMAGE      ?= airbyte/source-cloudwatch-logs:dev
 BASE_IMAGE ?= local/python-base:3.11
 
-.PHONY: install pyairbyte-venv pyairbyte-lock docker-engine image demo test unit integration lint typecheck bench clean
+.PHONY: install pyairbyte-venv pyairbyte-lock docker-engine image demo test unit integration lint typecheck bench chaos clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -73,3 +73,9 @@ clean:
 # Throughput, CPU cost, memory and discover-at-scale benchmark (prints a table; exits 1 if a target is missed).
 bench: install
 	$(VENV)/bin/python -m benchmarks.run
+
+# Crash-resume chaos: SIGKILL the connector at KILLS random points over random log-group shapes, resuming from
+# the delivered states each time; prints a summary, exits 1 on any lost or unexplained event. SEED=<n> replays.
+KILLS ?= 100
+chaos: install
+	$(VENV)/bin/python -m benchmarks.chaos --kills $(KILLS) $(if $(SEED),--seed $(SEED))

@@ -94,7 +94,9 @@ def config(endpoint: str, **overrides: Any) -> dict[str, Any]:
 
 
 def catalog_from(discover_output: Path, sync_mode: str = "full_refresh") -> dict[str, Any]:
-    for line in discover_output.read_text().splitlines():
+    for line in discover_output.read_text().split("\n"):
+        if not line:
+            continue
         message = json.loads(line)
         if message["type"] == "CATALOG":
             streams = message["catalog"]["streams"]

@@ -84,7 +84,9 @@ class Output:
     def parse(cls, returncode: int, stdout: str, stderr: str) -> Output:
         """The protocol messages of a connector's stdout, one JSON object per line."""
         messages = []
-        for line in stdout.splitlines():
+        for line in stdout.split("\n"):  # not splitlines(): a message may hold U+2028 and other line breaks
+            if not line:
+                continue
             try:
                 messages.append(json.loads(line))
             except json.JSONDecodeError:

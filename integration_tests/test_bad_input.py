@@ -142,7 +142,7 @@ def test_a_state_file_that_is_not_json_is_reported_and_everything_is_read(
         text=True,
         check=False,
     )
-    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    messages = [json.loads(line) for line in done.stdout.split("\n") if line]
     assert done.returncode == 0
     assert [m["record"]["data"]["message"] for m in messages if m["type"] == "RECORD"] == ["x"]
     warnings = [m["log"]["message"] for m in messages if m["type"] == "LOG" and m["log"]["level"] == "WARN"]
