@@ -24,9 +24,10 @@ class Entrypoint(AirbyteEntrypoint):
 def run() -> None:
     entrypoint = Entrypoint(SourceCloudwatchLogs())
     try:
-        with PRINT_BUFFER:
+        with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
+            write = PRINT_BUFFER.write
             for message in entrypoint.run(entrypoint.parse_args(sys.argv[1:])):
-                print(f"{message}\n", end="")
+                write(message + "\n")
     except AirbyteTracedException as error:
         if error.failure_type != FailureType.config_error:
             raise  # the CDK's handler reports it, with the stack trace a bug report needs

@@ -26,7 +26,7 @@ DAY_MS = 24 * 3600 * 1000
 # up to 14 days older than its own creation time.
 MAX_BACKDATE_MS = 14 * DAY_MS
 # Window planning: aim for windows of about this much stored data, never shorter than a minute.
-TARGET_WINDOW_BYTES = 64 * 1024 * 1024
+TARGET_WINDOW_BYTES = 128 * 1024 * 1024
 MIN_WINDOW_MS = 60_000
 MAX_WINDOWS_PER_STREAM = 256
 

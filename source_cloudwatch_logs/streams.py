@@ -136,9 +136,15 @@ class LogEventsPartition(Partition):
         progress = self._context.progress
         while True:
             page = api.filter_log_events(**params)
-            events = page.get("events", ())
+            token = page.get("nextToken")
+            events = page.get("events") or []
+            del page
             progress.page_done(name, len(events))
-            for event in events:
+            # Hand events over one by one, dropping each from the page as it goes: the page does not keep
+            # 10,000 already-written events alive while this worker waits for room in the queue.
+            events.reverse()
+            while events:
+                event = events.pop()
                 timestamp = event["timestamp"]
                 # AWS documents endTime as exclusive but has been seen to return events at endTime (and
                 # moto does): those belong to the next window.
@@ -153,7 +159,6 @@ class LogEventsPartition(Partition):
                 event["event_time"] = f"{last_second_text}{millis:03d}Z"
                 event["logGroupName"] = group
                 yield Record(data=event, stream_name=name, associated_slice=stream_slice)
-            token = page.get("nextToken")
             if not token:  # an empty page with a token is not the end
                 break
             params["nextToken"] = token
