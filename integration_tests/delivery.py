@@ -33,7 +33,7 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
 
-from integration_tests.harness import ENTRY_POINT, REGION, configured_catalog, put_events
+from integration_tests.harness import ENTRY_POINT, REGION, MessageView, configured_catalog, put_events
 
 MINUTE = 60_000
 DAY = 24 * 60 * MINUTE
@@ -132,7 +132,7 @@ def discovered_catalog(connector_config: Mapping[str, Any], sync_mode: str = "in
 
 
 @dataclass
-class Run:
+class Run(MessageView):
     """What a destination would have received from one `read`: the messages read before the kill."""
 
     messages: list[dict[str, Any]]
@@ -140,31 +140,6 @@ class Run:
     returncode: int
     stderr: str
     seconds: float
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["type"] == kind]
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        return [m["record"] for m in self.of("RECORD")]
-
-    def records_of(self, stream: str) -> list[dict[str, Any]]:
-        return [r["data"] for r in self.records if r["stream"] == stream]
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        return [m["trace"]["error"] for m in self.of("TRACE") if m["trace"]["type"] == "ERROR"]
-
-    def logs(self, level: str) -> list[str]:
-        return [m["log"]["message"] for m in self.of("LOG") if m["log"]["level"] == level]
-
-    def statuses(self, stream: str) -> list[str]:
-        return [
-            m["trace"]["stream_status"]["status"]
-            for m in self.of("TRACE")
-            if m["trace"]["type"] == "STREAM_STATUS"
-            and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
-        ]
 
     def final_states(self) -> dict[str, int]:
         """The last state value of each stream."""

@@ -73,25 +73,10 @@ def configured_catalog(catalog: Mapping[str, Any], sync_mode: str = "incremental
     }
 
 
-@dataclass
-class Output:
-    returncode: int
-    messages: list[dict[str, Any]]
-    stdout: str
-    stderr: str
+class MessageView:
+    """Accessors over a connector's protocol messages (parsed JSON lines)."""
 
-    @classmethod
-    def parse(cls, returncode: int, stdout: str, stderr: str) -> Output:
-        """The protocol messages of a connector's stdout, one JSON object per line."""
-        messages = []
-        for line in stdout.split("\n"):  # not splitlines(): a message may hold U+2028 and other line breaks
-            if not line:
-                continue
-            try:
-                messages.append(json.loads(line))
-            except json.JSONDecodeError:
-                messages.append({"type": "NOT_JSON", "line": line})
-        return cls(returncode, messages, stdout, stderr)
+    messages: list[dict[str, Any]]
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["type"] == kind]
@@ -143,6 +128,27 @@ class Output:
     def catalog(self) -> dict[str, Any]:
         (catalog,) = self.of("CATALOG")
         return catalog["catalog"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class Output(MessageView):
+    returncode: int
+    messages: list[dict[str, Any]]
+    stdout: str
+    stderr: str
+
+    @classmethod
+    def parse(cls, returncode: int, stdout: str, stderr: str) -> Output:
+        """The protocol messages of a connector's stdout, one JSON object per line."""
+        messages = []
+        for line in stdout.split("\n"):  # not splitlines(): a message may hold U+2028 and other line breaks
+            if not line:
+                continue
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                messages.append({"type": "NOT_JSON", "line": line})
+        return cls(returncode, messages, stdout, stderr)
 
 
 def run_connector(
