@@ -35,7 +35,7 @@ from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
 
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
-BASE_KEY = "AKIABASEKEYEXAMPLE01"
+BASE_KEY = "TESTBASEKEYEXAMPLE01"
 SESSION_NAME = re.compile(r"airbyte-source-cloudwatch-logs-[0-9a-f]{8}")
 LOGS_CALLS = {"DescribeLogGroups", "FilterLogEvents"}
 DAY = 86_400_000
@@ -245,8 +245,8 @@ def test_roles_that_cannot_be_assumed_are_explained_by_check_discover_and_read(f
     one_hour_max = "arn:aws:iam::123456789012:role/one-hour-max"
     fake.plan.role_external_ids = {needs_external_id: "expected-external-id"}
     fake.plan.role_max_session_s = {one_hour_max: 3600}
-    fake.plan.invalid_access_keys = {"AKIAUNKNOWNEXAMPLE01"}
-    fake.plan.bad_signature_keys = {"AKIAWRONGSECRETEXAM1"}
+    fake.plan.invalid_access_keys = {"TESTUNKNOWNEXAMPLE01"}
+    fake.plan.bad_signature_keys = {"TESTWRONGSECRETEXAM1"}
     cases: dict[str, tuple[dict[str, Any], str]] = {
         "wrong external id": (
             role_config(fake, role_arn=needs_external_id, role_external_id="wrong-external-id"),
@@ -260,11 +260,11 @@ def test_roles_that_cannot_be_assumed_are_explained_by_check_discover_and_read(f
             "role's maximum session duration in IAM.",
         ),
         "unknown key": (
-            role_config(fake, aws_access_key_id="AKIAUNKNOWNEXAMPLE01"),
+            role_config(fake, aws_access_key_id="TESTUNKNOWNEXAMPLE01"),
             rejected_base_keys(ROLE, "InvalidClientTokenId", "The security token included in the request is invalid."),
         ),
         "wrong secret": (
-            role_config(fake, aws_access_key_id="AKIAWRONGSECRETEXAM1"),
+            role_config(fake, aws_access_key_id="TESTWRONGSECRETEXAM1"),
             rejected_base_keys(
                 ROLE,
                 "SignatureDoesNotMatch",
@@ -316,11 +316,11 @@ def test_base_credentials_come_from_the_standard_chain(
     put_events(logs_client(fake.url), "app", "s", [(now_ms() - DAY, "x")])
     credentials_file = tmp_path / "credentials"
     credentials_file.write_text(
-        "[default]\naws_access_key_id = AKIADEFAULTPROFILE01\naws_secret_access_key = d\n\n"
-        "[reader]\naws_access_key_id = AKIASHAREDPROFILE001\naws_secret_access_key = s\n"
+        "[default]\naws_access_key_id = TESTDEFAULTPROFILE01\naws_secret_access_key = d\n\n"
+        "[reader]\naws_access_key_id = TESTSHAREDPROFILE001\naws_secret_access_key = s\n"
     )
     config_file = tmp_path / "config"
-    config_file.write_text("[profile cfg]\naws_access_key_id = AKIACONFIGPROFILE001\naws_secret_access_key = c\n")
+    config_file.write_text("[profile cfg]\naws_access_key_id = TESTCONFIGPROFILE001\naws_secret_access_key = c\n")
 
     def env_keys(key: str) -> dict[str, str]:
         return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "e"}
@@ -328,16 +328,16 @@ def test_base_credentials_come_from_the_standard_chain(
     keyless = config(fake.url, aws_access_key_id="", aws_secret_access_key="")
     keyless_role = {**keyless, "role_arn": ROLE}
     cases: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
-        "environment": (keyless, env_keys("AKIAENVIRONMENT00001")),
-        "environment, role": (keyless_role, env_keys("AKIAENVFORROLE000001")),
+        "environment": (keyless, env_keys("TESTENVIRONMENT00001")),
+        "environment, role": (keyless_role, env_keys("TESTENVFORROLE000001")),
         "credentials file profile": (
             keyless,
             {"AWS_SHARED_CREDENTIALS_FILE": str(credentials_file), "AWS_PROFILE": "reader"},
         ),
         "config file profile, role": (keyless_role, {"AWS_CONFIG_FILE": str(config_file), "AWS_PROFILE": "cfg"}),
         "explicit keys over environment": (
-            config(fake.url, aws_access_key_id="AKIAEXPLICITKEYS0001", aws_secret_access_key="x", role_arn=ROLE),
-            env_keys("AKIAENVIGNORED000001"),
+            config(fake.url, aws_access_key_id="TESTEXPLICITKEYS0001", aws_secret_access_key="x", role_arn=ROLE),
+            env_keys("TESTENVIGNORED000001"),
         ),
         "no credentials anywhere, role": (keyless_role, {}),
         "profile that does not exist, role": (keyless_role, {"AWS_PROFILE": "missing"}),
@@ -365,17 +365,17 @@ def test_base_credentials_come_from_the_standard_chain(
     }
     assert statuses == {**{name: (Status.SUCCEEDED, None) for name in cases if name not in failures}, **failures}
     issued = {c.issued_to: c.access_key_id for c in fake.issued_credentials}
-    assert set(issued) == {"AKIAENVFORROLE000001", "AKIACONFIGPROFILE001", "AKIAEXPLICITKEYS0001"}
+    assert set(issued) == {"TESTENVFORROLE000001", "TESTCONFIGPROFILE001", "TESTEXPLICITKEYS0001"}
     reads = {"DescribeLogGroups", "FilterLogEvents"}
     assert operations_by_key(fake.received[mark:]) == {
-        "AKIAENVIRONMENT00001": reads,
-        "AKIAENVFORROLE000001": {"AssumeRole"},
-        issued["AKIAENVFORROLE000001"]: reads,
-        "AKIASHAREDPROFILE001": reads,
-        "AKIACONFIGPROFILE001": {"AssumeRole"},
-        issued["AKIACONFIGPROFILE001"]: reads,
-        "AKIAEXPLICITKEYS0001": {"AssumeRole"},
-        issued["AKIAEXPLICITKEYS0001"]: reads,
+        "TESTENVIRONMENT00001": reads,
+        "TESTENVFORROLE000001": {"AssumeRole"},
+        issued["TESTENVFORROLE000001"]: reads,
+        "TESTSHAREDPROFILE001": reads,
+        "TESTCONFIGPROFILE001": {"AssumeRole"},
+        issued["TESTCONFIGPROFILE001"]: reads,
+        "TESTEXPLICITKEYS0001": {"AssumeRole"},
+        issued["TESTEXPLICITKEYS0001"]: reads,
     }
 
 

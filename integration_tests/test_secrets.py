@@ -20,8 +20,8 @@ from integration_tests.harness import Output, config, configured_catalog, logs_c
 
 SECRET_KEY = "SECRETkey+DO-NOT-LEAK-1234567890abcdefghij"
 SESSION_TOKEN = "SESSIONtoken-DO-NOT-LEAK-IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD=="
-ACCESS_KEY = "AKIADONOTLEAKEXAMPLE"
-UNKNOWN_ACCESS_KEY = "AKIADONOTLEAKUNKNOWN"
+ACCESS_KEY = "TESTDONOTLEAKEXAMPLE"
+UNKNOWN_ACCESS_KEY = "TESTDONOTLEAKUNKNOWN"
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
 ROLE_WITH_EXTERNAL_ID = "arn:aws:iam::123456789012:role/needs-external-id"
 ROLE_ONE_HOUR = "arn:aws:iam::123456789012:role/one-hour-max"

@@ -390,7 +390,7 @@ class ScriptedSts:
         if self.fail_with is not None:
             raise self.fail_with
         return {
-            "access_key": f"ASIA{self.calls:016d}",
+            "access_key": f"TEMP{self.calls:016d}",
             "secret_key": f"secret-{self.calls}",
             "token": f"token-{self.calls}",
             "expiry_time": (self.clock.now + timedelta(hours=1)).isoformat(),
@@ -419,21 +419,21 @@ def test_refresh_windows_are_the_ones_the_connector_relies_on(clock: Clock, sts:
         clock.now = start + offset
         return str(credentials.get_frozen_credentials().access_key)
 
-    assert (key_at(timedelta(0)), sts.calls) == ("ASIA0000000000000001", 1)  # assumed on first use
-    assert (key_at(timedelta(minutes=45)), sts.calls) == ("ASIA0000000000000001", 1)  # exactly 15 min left
-    assert (key_at(timedelta(minutes=45, seconds=1)), sts.calls) == ("ASIA0000000000000002", 2)  # advisory
+    assert (key_at(timedelta(0)), sts.calls) == ("TEMP0000000000000001", 1)  # assumed on first use
+    assert (key_at(timedelta(minutes=45)), sts.calls) == ("TEMP0000000000000001", 1)  # exactly 15 min left
+    assert (key_at(timedelta(minutes=45, seconds=1)), sts.calls) == ("TEMP0000000000000002", 2)  # advisory
 
     renewed = start + timedelta(minutes=45, seconds=1)  # credentials #2 expire an hour after this
     sts.fail_with = role_error("AccessDenied", DENIED)
-    assert (key_at(renewed - start + timedelta(minutes=45, seconds=1)), sts.calls) == ("ASIA0000000000000002", 3)
-    assert (key_at(renewed - start + timedelta(minutes=50)), sts.calls) == ("ASIA0000000000000002", 4)
+    assert (key_at(renewed - start + timedelta(minutes=45, seconds=1)), sts.calls) == ("TEMP0000000000000002", 3)
+    assert (key_at(renewed - start + timedelta(minutes=50)), sts.calls) == ("TEMP0000000000000002", 4)
     with pytest.raises(AssumeRoleError):  # inside the last 10 minutes a failure is raised
         key_at(renewed - start + timedelta(minutes=50, seconds=1))
     assert sts.calls == 5
 
     sts.fail_with = None
-    assert (key_at(renewed - start + timedelta(minutes=50, seconds=1)), sts.calls) == ("ASIA0000000000000006", 6)
-    assert (key_at(timedelta(days=3)), sts.calls) == ("ASIA0000000000000007", 7)  # long expired: renewed too
+    assert (key_at(renewed - start + timedelta(minutes=50, seconds=1)), sts.calls) == ("TEMP0000000000000006", 6)
+    assert (key_at(timedelta(days=3)), sts.calls) == ("TEMP0000000000000007", 7)  # long expired: renewed too
 
 
 def test_the_session_and_its_clients_use_the_attached_credentials(clock: Clock, sts: ScriptedSts) -> None:
