@@ -72,6 +72,7 @@ def explain_assume_role(error: ClientError) -> str:
     role = getattr(error, "role_arn", None)
     duration = getattr(error, "duration_seconds", None)
     prefix = f"Could not assume role {role}" if role else "Could not assume the role in role_arn"
+    asked = f"session_duration ({duration} s)" if duration else "session_duration"
     if code in {"AccessDenied", "AccessDeniedException"}:
         return (
             f"{prefix}: AWS denied sts:AssumeRole ({message}). Check the role's trust policy: it must allow the "
@@ -80,14 +81,12 @@ def explain_assume_role(error: ClientError) -> str:
             "condition). The base principal's own IAM policy must also allow sts:AssumeRole on the role."
         )
     if code == "ValidationError" and MAX_SESSION_DURATION_MESSAGE in message:
-        asked = f"session_duration ({duration} s)" if duration else "session_duration"
         return (
             f"{prefix}: {asked} is longer than the role's maximum session duration ({message}). Lower "
             "session_duration to at most the role's MaxSessionDuration (3600 s unless raised), or raise the role's "
             "maximum session duration in IAM."
         )
     if code == "ValidationError" and ROLE_CHAINING_MESSAGE in message:
-        asked = f"session_duration ({duration} s)" if duration else "session_duration"
         return (
             f"{prefix}: {asked} is longer than 1 hour, the limit when the base credentials are themselves an "
             f"assumed role's (role chaining) ({message}). Set session_duration to 3600 or less, or use base "

@@ -62,9 +62,9 @@ def catalog_stream(name: str) -> AirbyteStream:
     )
 
 
-def _aws_failure(error: Exception, action: str, api: LogsApi) -> AirbyteTracedException:
+def _aws_failure(error: Exception, action: str, region: str, endpoint: str) -> AirbyteTracedException:
     return AirbyteTracedException(
-        message=explain(error, action, api.region, api.endpoint),
+        message=explain(error, action, region, endpoint),
         internal_message=f"{action}: {type(error).__name__} {error_code(error) or ''}",
         failure_type=failure_type(error),
     )
@@ -76,12 +76,7 @@ def _connect(settings: CloudWatchLogsConfig, **options: Any) -> LogsApi:
         return LogsApi.connect(settings, **options)
     except BotoCoreError as error:
         endpoint = settings.endpoint_url or f"https://logs.{settings.region_name}.amazonaws.com"
-        failure = AirbyteTracedException(
-            message=explain(error, "logs:DescribeLogGroups", settings.region_name, endpoint),
-            internal_message=f"connect: {type(error).__name__}",
-            failure_type=failure_type(error),
-        )
-        raise failure from None
+        raise _aws_failure(error, "logs:DescribeLogGroups", settings.region_name, endpoint) from None
 
 
 class SourceCloudwatchLogs(Source):
@@ -147,7 +142,7 @@ class SourceCloudwatchLogs(Source):
         try:
             return discover_streams(api, config, logger)
         except (ClientError, BotoCoreError) as error:
-            raise _aws_failure(error, "logs:DescribeLogGroups", api) from None
+            raise _aws_failure(error, "logs:DescribeLogGroups", api.region, api.endpoint) from None
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         settings = parse_config(config)
