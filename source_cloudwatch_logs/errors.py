@@ -1,13 +1,20 @@
-"""AWS failures in words a user can act on, and whether the user (config_error) or time (transient) fixes them.
+"""AWS failures in words a user can act on: one table from error code to failure type and message, and one
+builder from an AWS/botocore exception to the Airbyte error the platform sees.
 
-AWS error messages name principals and resources, never credentials, so they are safe to quote.
+config_error means the user must change something (keys, role, permissions, names); system_error means time
+may fix it (throttling that never stopped, 5xx), so the platform retries. AWS error messages name principals
+and resources, never credentials, so they are safe to quote.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlparse
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -16,7 +23,54 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-CREDENTIAL_ERROR_CODES = {
+
+class Action(StrEnum):
+    """What the connector was doing, named as the IAM action a user grants (or the step that failed)."""
+
+    DESCRIBE_LOG_GROUPS = "logs:DescribeLogGroups"
+    FILTER_LOG_EVENTS = "logs:FilterLogEvents"
+    ASSUME_ROLE = "sts:AssumeRole"
+    CONNECT = "connecting to AWS"  # building the session and client: no call was made yet
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where an AWS call failed: what was asked, where, and for which stream and log group (if any)."""
+
+    action: Action
+    region: str
+    endpoint: str
+    stream: str | None = None
+    log_group: str | None = None
+
+
+Explain = Callable[[str, str, Failure], str]  # (code, AWS's message, where) -> what the user reads
+
+
+def _rejected_credentials(code: str, message: str, failure: Failure) -> str:
+    return (
+        f"AWS rejected the credentials ({code}: {message}). Check aws_access_key_id, aws_secret_access_key and "
+        "aws_session_token."
+    )
+
+
+def _permission_denied(code: str, message: str, failure: Failure) -> str:
+    return f"Permission denied: the credentials are not allowed {failure.action} ({message}). Grant {failure.action}."
+
+
+def _not_found(code: str, message: str, failure: Failure) -> str:
+    if failure.log_group is not None:
+        return (
+            f"log group '{failure.log_group}' no longer exists (deleted after discovery?). Refresh the source schema."
+        )
+    return f"{message} ({failure.action})"
+
+
+def _generic(code: str, message: str, failure: Failure) -> str:
+    return f"{failure.action} failed with {code}: {message}"
+
+
+CREDENTIAL_ERROR_CODES = (
     "UnrecognizedClientException",
     "InvalidSignatureException",
     "InvalidClientTokenId",
@@ -24,7 +78,28 @@ CREDENTIAL_ERROR_CODES = {
     "ExpiredTokenException",
     "ExpiredToken",
     "IncompleteSignature",
+)
+
+# CloudWatch Logs error codes: failure type and explanation. A code not listed is transient (system_error).
+LOGS_ERRORS: dict[str, tuple[FailureType, Explain]] = {
+    **{code: (FailureType.config_error, _rejected_credentials) for code in CREDENTIAL_ERROR_CODES},
+    "AccessDeniedException": (FailureType.config_error, _permission_denied),
+    "AccessDenied": (FailureType.config_error, _permission_denied),
+    "ResourceNotFoundException": (FailureType.config_error, _not_found),
+    "InvalidOperationException": (FailureType.config_error, _generic),
 }
+
+# sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
+MAX_SESSION_DURATION_MESSAGE = "DurationSeconds exceeds the MaxSessionDuration"
+ROLE_CHAINING_MESSAGE = "session limit for roles assumed by role chaining"
+ASSUME_ROLE_CONFIG_ERROR_CODES = (
+    *CREDENTIAL_ERROR_CODES,
+    "AccessDenied",
+    "AccessDeniedException",
+    "ValidationError",
+    "MalformedPolicyDocument",
+    "RegionDisabledException",
+)
 
 
 def error_code(error: BaseException) -> str | None:
@@ -33,21 +108,8 @@ def error_code(error: BaseException) -> str | None:
     return None
 
 
-USER_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
-    "AccessDeniedException",
-    "AccessDenied",
-    "ResourceNotFoundException",
-    "InvalidOperationException",
-}
-# sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
-ASSUME_ROLE_FIXABLE_CODES = CREDENTIAL_ERROR_CODES | {
-    "AccessDenied",
-    "ValidationError",
-    "MalformedPolicyDocument",
-    "RegionDisabledException",
-}
-MAX_SESSION_DURATION_MESSAGE = "DurationSeconds exceeds the MaxSessionDuration"
-ROLE_CHAINING_MESSAGE = "session limit for roles assumed by role chaining"
+def _aws_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message") or error)
 
 
 def is_assume_role_error(error: BaseException) -> bool:
@@ -56,19 +118,20 @@ def is_assume_role_error(error: BaseException) -> bool:
 
 def failure_type(error: BaseException) -> FailureType:
     """config_error when the user must change something (keys, role, permissions, names), else transient."""
+    code = error_code(error)
     if is_assume_role_error(error):
-        return FailureType.config_error if error_code(error) in ASSUME_ROLE_FIXABLE_CODES else FailureType.system_error
+        return FailureType.config_error if code in ASSUME_ROLE_CONFIG_ERROR_CODES else FailureType.system_error
     if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
         return FailureType.config_error
-    if error_code(error) in USER_FIXABLE_CODES:
-        return FailureType.config_error
+    if code in LOGS_ERRORS:
+        return LOGS_ERRORS[code][0]
     return FailureType.system_error
 
 
 def explain_assume_role(error: ClientError) -> str:
     """What went wrong with sts:AssumeRole, naming the role, and what to change."""
     code = error_code(error)
-    message = error.response.get("Error", {}).get("Message") or str(error)
+    message = _aws_message(error)
     role = getattr(error, "role_arn", None)
     duration = getattr(error, "duration_seconds", None)
     prefix = f"Could not assume role {role}" if role else "Could not assume the role in role_arn"
@@ -103,13 +166,11 @@ def explain_assume_role(error: ClientError) -> str:
     return f"{prefix}: sts:AssumeRole failed with {code}: {message}"
 
 
-def explain(error: BaseException, action: str, region: str, endpoint: str) -> str:
-    """A message a user can act on, for an AWS failure of `action` (e.g. "logs:FilterLogEvents").
+def explain(error: BaseException, failure: Failure) -> str:
+    """A message a user can act on, for an AWS failure of `failure.action`.
 
-    AWS error messages name principals and resources, never credentials, so they are safe to quote.
-    With role_arn set, the first call of `action` assumes the role first: its failures are explained as such.
+    With role_arn set, the first call of any action assumes the role first: its failures are explained as such.
     """
-    code = error_code(error)
     if isinstance(error, NoCredentialsError):
         return (
             "No AWS credentials were found: set aws_access_key_id and aws_secret_access_key, "
@@ -125,26 +186,30 @@ def explain(error: BaseException, action: str, region: str, endpoint: str) -> st
         if urlparse(failed).netloc.startswith("sts."):
             return (
                 f"Could not reach AWS STS at {failed} to assume role_arn: check that region_name "
-                f"('{region}') is a real AWS region in which STS is reachable."
+                f"('{failure.region}') is a real AWS region in which STS is reachable, and sts_endpoint_url, if set."
             )
         return (
-            f"Could not reach CloudWatch Logs at {endpoint}: check that region_name "
-            f"('{region}') is a real AWS region and endpoint_url, if set, is reachable."
+            f"Could not reach CloudWatch Logs at {failure.endpoint}: check that region_name "
+            f"('{failure.region}') is a real AWS region and endpoint_url, if set, is reachable."
         )
     if isinstance(error, ClientError):
         if is_assume_role_error(error):
             return explain_assume_role(error)
-        message = error.response.get("Error", {}).get("Message") or str(error)
-        if code in CREDENTIAL_ERROR_CODES:
-            return (
-                f"AWS rejected the credentials ({code}: {message}). Check aws_access_key_id, "
-                "aws_secret_access_key and aws_session_token."
-            )
-        if code in {"AccessDeniedException", "AccessDenied"}:
-            return f"Permission denied: the credentials are not allowed {action} ({message}). Grant {action}."
-        if code == "ResourceNotFoundException":
-            return f"{message} ({action})"
-        return f"{action} failed with {code}: {message}"
+        code = error_code(error) or "an unknown error"
+        _, explain_code = LOGS_ERRORS.get(code, (FailureType.system_error, _generic))
+        return explain_code(code, _aws_message(error), failure)
     if isinstance(error, BotoCoreError):
-        return f"{action} failed: {error}"
-    return f"{action} failed: {type(error).__name__}"
+        return f"{failure.action} failed: {error}"
+    return f"{failure.action} failed: {type(error).__name__}"
+
+
+def aws_failure(error: BaseException, failure: Failure) -> AirbyteTracedException:
+    """The Airbyte error for an AWS/botocore exception: the user's message (naming the stream, if any) and type."""
+    message = explain(error, failure)
+    if failure.stream is not None:
+        message = f"Stream '{failure.stream}': {message}"
+    return AirbyteTracedException(
+        message=message,
+        internal_message=f"{failure.action}: {type(error).__name__} {error_code(error) or ''}".rstrip(),
+        failure_type=failure_type(error),
+    )

@@ -16,8 +16,9 @@ from source_cloudwatch_logs.spec import parse_config
 class Entrypoint(AirbyteEntrypoint):
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
-        """The config model validates instead of the CDK's JSON-schema pass, whose messages name a value
-        (possibly a secret of the wrong type) instead of the field."""
+        """The one place the CDK's JSON-schema config check is replaced (check, discover and read all call it):
+        the config model validates instead, naming the field and never the value, where the JSON-schema
+        messages would quote a value (possibly a secret of the wrong type)."""
         parse_config(config)
 
 

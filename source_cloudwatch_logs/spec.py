@@ -171,8 +171,7 @@ class CloudWatchLogsConfig(BaseModel):
     endpoint_url: str | None = _field(
         10,
         "Endpoint URL",
-        "Custom CloudWatch Logs endpoint (and STS endpoint for role assumption), "
-        "e.g. a VPC endpoint or LocalStack. Leave empty for AWS.",
+        "Custom CloudWatch Logs endpoint, e.g. a VPC endpoint or LocalStack. Leave empty for AWS.",
         examples=["https://vpce-0123-abcd.logs.us-east-1.vpce.amazonaws.com"],
     )
     ingestion_delay_seconds: int = _field(
@@ -213,7 +212,17 @@ class CloudWatchLogsConfig(BaseModel):
         le=1000,
     )
 
-    @field_validator("role_arn", "log_group_prefix", "endpoint_url", "role_external_id", mode="before")
+    sts_endpoint_url: str | None = _field(
+        15,
+        "STS Endpoint URL",
+        "Custom STS endpoint for assuming role_arn, e.g. an STS VPC endpoint. Leave empty for AWS's regional STS "
+        "endpoint (or AWS_ENDPOINT_URL_STS). Endpoint URL above is not used for STS.",
+        examples=["https://vpce-0123-abcd.sts.us-east-1.vpce.amazonaws.com"],
+    )
+
+    @field_validator(
+        "role_arn", "log_group_prefix", "endpoint_url", "sts_endpoint_url", "role_external_id", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -263,7 +272,7 @@ class CloudWatchLogsConfig(BaseModel):
             raise ValueError("is in the future; nothing could be read")
         return value
 
-    @field_validator("endpoint_url")
+    @field_validator("endpoint_url", "sts_endpoint_url")
     @classmethod
     def _endpoint_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -1,26 +1,23 @@
-"""Cursor and state math: small pure functions, plus the CDK state converter they plug into.
+"""State and time math as small pure functions: where a stream starts and ends, how its range is cut into
+windows, and which incoming states are usable.
 
 State of a stream is `{"timestamp": <epoch ms>}` (what Airbyte's older connector writes too) and means:
 every event whose timestamp is below the value has been emitted. Time windows are half-open
 `[start, end)` in epoch milliseconds, so the end of the first contiguous run of finished windows is
-exactly that value.
+exactly that value (`cursor.py` keeps it).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import MutableMapping
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
-from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
-    DateTimeStreamStateConverter,
-)
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
-CURSOR_FIELD = "timestamp"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_MS = timedelta(milliseconds=1)
+from source_cloudwatch_logs.records import CURSOR_FIELD
+
 DAY_MS = 24 * 3600 * 1000
 # PutLogEvents accepts events timestamped up to 14 days before "now", so a log group can hold events
 # up to 14 days older than its own creation time.
@@ -33,14 +30,6 @@ MAX_WINDOWS_PER_STREAM = 256
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def ms_to_datetime(ms: int) -> datetime:
-    return EPOCH + timedelta(milliseconds=ms)
-
-
-def datetime_to_ms(value: datetime) -> int:
-    return (value - EPOCH) // ONE_MS  # integer math: no float rounding
 
 
 def iso_utc(ms: int) -> str:
@@ -66,6 +55,11 @@ def read_start_ms(start_date_ms: int | None, earliest_ms: int) -> int:
     return max(start_date_ms or 0, earliest_ms)
 
 
+def resume_ms(start_ms: int, position_ms: int | None, lookback_ms: int) -> int:
+    """Where a stream's windows begin: `lookback_ms` before its state position, never before `start_ms`."""
+    return start_ms if position_ms is None else max(start_ms, position_ms - lookback_ms)
+
+
 def read_end_ms(at_ms: int, ingestion_delay_seconds: int) -> int:
     """A sync reads only up to now minus the ingestion delay (exclusive)."""
     return at_ms - ingestion_delay_seconds * 1000
@@ -86,36 +80,28 @@ def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: 
     return max(MIN_WINDOW_MS, math.ceil(range_ms / windows))
 
 
-class EpochMillisStateConverter(DateTimeStreamStateConverter):
-    """The CDK's epoch converter works in seconds; CloudWatch timestamps are milliseconds.
-
-    Windows are half-open, so two windows are contiguous when one ends where the next starts, and the
-    stream's state is the end of the first contiguous run (not the newest record seen, which is what the
-    CDK reports by default and which would re-emit that record's millisecond on every sync).
-    """
-
-    _zero_value = 0
-
-    def increment(self, timestamp: datetime) -> datetime:
-        # Used only to decide whether two intervals touch; half-open intervals touch without a gap.
-        return timestamp
-
-    def output_format(self, timestamp: datetime) -> int:
-        return datetime_to_ms(timestamp)
-
-    def parse_timestamp(self, timestamp: Any) -> datetime:
-        if isinstance(timestamp, bool) or not isinstance(timestamp, int):
-            raise ValueError(f"expected epoch milliseconds as an integer, got {timestamp!r}")
-        return ms_to_datetime(timestamp)
-
-    def _get_latest_complete_time(self, slices: list[MutableMapping[str, Any]]) -> Any:
-        # Overrides a private CDK hook (see the class docstring); unit_tests/test_state.py pins the behaviour.
-        return self.merge_intervals(slices)[0][self.END_KEY]
-
-
 # Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------
 
 EARLIEST_PLAUSIBLE_MS = 946_684_800_000  # 2000-01-01: a "seconds" value times 1000 lands after this
+
+
+@dataclass(frozen=True)
+class IncomingState:
+    """The raw state of each stream, from whatever the platform or a user handed over, and a warning for each
+    part that could not be used. Whether a stream's state is usable is decided per stream (`usable_position`)."""
+
+    positions: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, state: Any) -> IncomingState:
+        """From a state document (as read from a file) or the CDK's state messages."""
+        if isinstance(state, IncomingState):
+            return state
+        if isinstance(state, list):
+            state = [AirbyteStateMessageSerializer.dump(m) if isinstance(m, AirbyteStateMessage) else m for m in state]
+        positions, warnings = state_positions(state)
+        return cls(positions=positions, warnings=warnings)
 
 
 def state_positions(document: Any) -> tuple[dict[str, Any], list[str]]:

@@ -1,65 +1,30 @@
-"""A stream per log group: time-window partitions read with FilterLogEvents, on the CDK's concurrent path."""
+"""A stream per log group: time-window partitions whose events become records, on the CDK's concurrent path.
+
+Reading a window is `log_events.py`'s; the window plan and the state are `cursor.py`'s; this module turns
+events into records and ties the two together.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, cast
 
 from airbyte_cdk.models import Level
-from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor, CursorField
-from airbyte_cdk.sources.streams.concurrent.cursor_types import CursorValueType
+from airbyte_cdk.sources.streams.concurrent.cursor import CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.aws import LogsApi
+from source_cloudwatch_logs.cursor import WindowCursor, window_bounds
 from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.errors import error_code, explain, failure_type
+from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import (
-    CURSOR_FIELD,
-    EpochMillisStateConverter,
-    earliest_event_ms,
-    iso_utc,
-    ms_to_datetime,
-    read_start_ms,
-    window_length_ms,
-)
-
-PAGE_LIMIT = 10_000  # FilterLogEvents maximum
-START_KEY, END_KEY = "start_time", "end_time"
-# An expired (24 h) or rejected nextToken restarts the window from its start; give up after this many.
-MAX_WINDOW_RESTARTS = 3
-
-RECORD_SCHEMA: Mapping[str, Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "additionalProperties": True,
-    "properties": {
-        "eventId": {"type": "string", "description": "CloudWatch's unique ID of the event."},
-        "timestamp": {"type": "integer", "description": "Event time, epoch milliseconds."},
-        "event_time": {
-            "type": "string",
-            "format": "date-time",
-            "airbyte_type": "timestamp_with_timezone",
-            "description": "Event time as an ISO-8601 UTC timestamp.",
-        },
-        "message": {"type": ["null", "string"], "description": "The raw log line."},
-        "logStreamName": {"type": "string"},
-        "ingestionTime": {"type": ["null", "integer"], "description": "Ingestion time, epoch milliseconds."},
-        "logGroupName": {"type": "string"},
-    },
-}
+from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY, RECORD_SCHEMA
+from source_cloudwatch_logs.state import earliest_event_ms, iso_utc, read_start_ms, resume_ms, window_length_ms
 
 
 class LagMonitor:
@@ -92,19 +57,18 @@ class StreamContext:
     """What every partition of one stream shares."""
 
     definition: StreamDefinition
-    api: LogsApi
+    events: LogEvents
     lag: LagMonitor
     progress: SyncProgress
 
 
 class LogEventsPartition(Partition):
-    """One half-open time window `[start, end)` of one stream, read page by page."""
+    """One half-open time window `[start, end)` of one stream: its events as records."""
 
     def __init__(self, context: StreamContext, stream_slice: StreamSlice) -> None:
         self._context = context
         self._slice = stream_slice
-        self._start = int(stream_slice[START_KEY])
-        self._end = int(stream_slice[END_KEY])
+        self._start, self._end = window_bounds(stream_slice)
         self._hash = hash((context.definition.name, self._start, self._end))
 
     def stream_name(self) -> str:
@@ -117,28 +81,11 @@ class LogEventsPartition(Partition):
         return self._hash
 
     def read(self) -> Iterable[Record]:
-        restarts = 0
-        while True:
-            try:
-                yield from self._read_window()
-                return
-            except ClientError as error:
-                if not self._token_rejected(error) or restarts >= MAX_WINDOW_RESTARTS:
-                    raise self._user_error(error) from None
-                restarts += 1  # repeats of this window's events are removed downstream by eventId
-
-    def _read_window(self) -> Iterable[Record]:
-        definition, api = self._context.definition, self._context.api
-        name, group, end, stream_slice = definition.name, definition.group.name, self._end, self._slice
-        params = {**definition.filter_params(), "startTime": self._start, "endTime": end, "limit": PAGE_LIMIT}
+        definition, progress = self._context.definition, self._context.progress
+        name, group, stream_slice = definition.name, definition.group.name, self._slice
         max_lag = 0
         last_second, last_second_text = -1, ""
-        progress = self._context.progress
-        while True:
-            page = api.filter_log_events(**params)
-            token = page.get("nextToken")
-            events = page.get("events") or []
-            del page
+        for events in self._context.events.window(definition.query, self._start, self._end, stream=name):
             progress.page_done(name, len(events))
             # Hand events over one by one, dropping each from the page as it goes: the page does not keep
             # 10,000 already-written events alive while this worker waits for room in the queue.
@@ -146,10 +93,6 @@ class LogEventsPartition(Partition):
             while events:
                 event = events.pop()
                 timestamp = event["timestamp"]
-                # AWS documents endTime as exclusive but has been seen to return events at endTime (and
-                # moto does): those belong to the next window.
-                if timestamp >= end:
-                    continue
                 lag = event.get("ingestionTime", timestamp) - timestamp
                 if lag > max_lag:
                     max_lag = lag
@@ -159,112 +102,57 @@ class LogEventsPartition(Partition):
                 event["event_time"] = f"{last_second_text}{millis:03d}Z"
                 event["logGroupName"] = group
                 yield Record(data=event, stream_name=name, associated_slice=stream_slice)
-            if not token:  # an empty page with a token is not the end
-                break
-            params["nextToken"] = token
         self._context.lag.window_done(max_lag)
         progress.window_done(name)
 
-    def _token_rejected(self, error: ClientError) -> bool:
-        message = str(error.response.get("Error", {}).get("Message", ""))
-        return error_code(error) == "InvalidParameterException" and "token" in message.lower()
-
-    def _user_error(self, error: ClientError) -> AirbyteTracedException:
-        definition = self._context.definition
-        code = error_code(error)
-        if code == "ResourceNotFoundException":
-            message = (
-                f"Stream '{definition.name}': log group '{definition.group.name}' no longer exists "
-                "(deleted after discovery?). Refresh the source schema."
-            )
-        else:
-            api = self._context.api
-            message = f"Stream '{definition.name}': " + explain(error, "logs:FilterLogEvents", api.region, api.endpoint)
-        return AirbyteTracedException(message=message, internal_message=str(error), failure_type=failure_type(error))
-
-
-class WindowCursor(ConcurrentCursor):
-    """The CDK's ConcurrentCursor, with state from finished windows alone (see EpochMillisStateConverter).
-
-    `observe` would track the newest record of each window, hashing the window's slice twice per record
-    (about 6 µs, measured in the benchmark) for a value this state never reads.
-    """
-
-    def observe(self, record: Record) -> None:
-        pass
-
 
 class WindowPartitionGenerator(PartitionGenerator):
-    def __init__(self, context: StreamContext, cursor: ConcurrentCursor, window_ms: int, end_ms: int) -> None:
+    def __init__(self, *, context: StreamContext, cursor: WindowCursor) -> None:
         self._context = context
         self._cursor = cursor
-        self._window_ms = window_ms
-        self._end_ms = end_ms
 
     def generate(self) -> Iterable[Partition]:
         name, progress = self._context.definition.name, self._context.progress
-        progress.stream_started(name, self._describe_range())
+        window_ms, end_ms = self._cursor.window_ms, self._cursor.end_ms
+        progress.stream_started(name, f"time windows of {window_ms / 60_000:.0f} min up to {iso_utc(end_ms)}")
         count = 0
         for stream_slice in self._cursor.stream_slices():
             count += 1
             yield LogEventsPartition(self._context, stream_slice)
         progress.windows_planned(name, count)
 
-    def _describe_range(self) -> str:
-        return f"time windows of {self._window_ms / 60_000:.0f} min up to {iso_utc(self._end_ms)}"
 
+def build_stream(*, definition: StreamDefinition, position_ms: int | None, plan: SyncPlan) -> DefaultStream:
+    """A concurrent stream whose cursor cuts `[resume, plan.end_ms)` into windows and checkpoints each.
 
-def _saved_position_ms(stream_state: Mapping[str, Any]) -> int | None:
-    value = stream_state.get(CURSOR_FIELD)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def build_stream(
-    definition: StreamDefinition,
-    api: LogsApi,
-    config: CloudWatchLogsConfig,
-    stream_state: Mapping[str, Any],
-    state_manager: ConnectorStateManager,
-    repository: MessageRepository,
-    progress: SyncProgress,
-    sync_start_ms: int,
-    sync_end_ms: int,
-    logger: logging.Logger,
-) -> DefaultStream:
-    """A concurrent stream whose cursor cuts `[start, sync_end)` into windows and checkpoints each."""
-    group = definition.group
-    earliest = earliest_event_ms(group.creation_ms, group.retention_days, sync_start_ms)
+    `position_ms` is the stream's usable state position (None: no state, or a full refresh).
+    """
+    config, group = plan.config, definition.group
+    earliest = earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms)
     start = read_start_ms(config.start_date_ms, earliest)
-    resume = max(start, _saved_position_ms(stream_state) or start) - config.lookback_window_seconds * 1000
-    window_ms = window_length_ms(sync_end_ms - resume, group.stored_bytes, max(1, sync_start_ms - earliest))
+    resume = resume_ms(start, position_ms, config.lookback_window_seconds * 1000)
+    window_ms = window_length_ms(plan.end_ms - resume, group.stored_bytes, max(1, plan.now_ms - earliest))
     cursor = WindowCursor(
         stream_name=definition.name,
-        stream_namespace=None,
-        stream_state=dict(stream_state),
-        message_repository=repository,
-        connector_state_manager=state_manager,
-        connector_state_converter=EpochMillisStateConverter(),
-        cursor_field=CursorField(CURSOR_FIELD),
-        slice_boundary_fields=(START_KEY, END_KEY),
-        # datetime is what the CDK's own converters use; its CursorValueType protocol is stricter than
-        # datetime's comparison signatures, hence the casts.
-        start=cast(CursorValueType, ms_to_datetime(start)),
-        end_provider=lambda: cast(CursorValueType, ms_to_datetime(sync_end_ms)),
-        lookback_window=timedelta(seconds=config.lookback_window_seconds) or None,
-        slice_range=timedelta(milliseconds=window_ms),
+        position_ms=max(start, position_ms if position_ms is not None else start),
+        resume_ms=resume,
+        end_ms=plan.end_ms,
+        window_ms=window_ms,
+        state_manager=plan.state_manager,
+        repository=plan.repository,
     )
     context = StreamContext(
         definition=definition,
-        api=api,
-        lag=LagMonitor(definition.name, config.ingestion_delay_seconds, repository),
-        progress=progress,
+        events=plan.events,
+        lag=LagMonitor(definition.name, config.ingestion_delay_seconds, plan.repository),
+        progress=plan.progress,
     )
     return DefaultStream(
-        partition_generator=WindowPartitionGenerator(context, cursor, window_ms, sync_end_ms),
+        partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),
         name=definition.name,
         json_schema=RECORD_SCHEMA,
-        primary_key=["eventId"],
+        primary_key=[PRIMARY_KEY],
         cursor_field=CursorField(CURSOR_FIELD),
-        logger=logger,
+        logger=plan.logger,
         cursor=cursor,
     )

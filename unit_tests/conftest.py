@@ -1,31 +1,95 @@
+"""Shared helpers of the unit tests: one copy each."""
+
 from __future__ import annotations
 
+import logging
+from queue import Queue
 from typing import Any
 
-import pytest
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.discovery import LogGroup, StreamDefinition
+from source_cloudwatch_logs.client import LogsClient
+from source_cloudwatch_logs.credentials import AssumeRoleError
+from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.log_groups import LogGroup
+from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.plan import SyncPlan
+from source_cloudwatch_logs.progress import SyncProgress
+from source_cloudwatch_logs.spec import parse_config
 
 
-class StubLogsApi:
-    """Answers FilterLogEvents from a scripted list of pages (or exceptions) and records each call.
-
-    Stands in for the AWS client where a test needs page shapes a server never produces on demand.
+class StubClient:
+    """Answers FilterLogEvents and DescribeLogGroups from scripted lists of pages (or exceptions) and records
+    each call. Stands in for the botocore client where a test needs page shapes a server never produces on demand.
     """
 
-    region = "us-east-1"
-    endpoint = "https://logs.us-east-1.amazonaws.com"
-
-    def __init__(self, pages: list[Any]) -> None:
-        self.pages = list(pages)
+    def __init__(self, pages: list[Any] | None = None, groups: list[Any] | None = None) -> None:
+        self.pages = list(pages or [])
+        self.groups = list(groups or [])
         self.calls: list[dict[str, Any]] = []
+        self.describe_calls: list[dict[str, Any]] = []
 
     def filter_log_events(self, **params: Any) -> dict[str, Any]:
         self.calls.append(dict(params))
-        page = self.pages.pop(0)
-        if isinstance(page, Exception):
-            raise page
-        return page  # type: ignore[no-any-return]
+        return self._next(self.pages)
+
+    def describe_log_groups(self, **params: Any) -> dict[str, Any]:
+        self.describe_calls.append(dict(params))
+        return self._next(self.groups)
+
+    @staticmethod
+    def _next(answers: list[Any]) -> dict[str, Any]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+
+def stub_logs(pages: list[Any] | None = None, groups: list[Any] | None = None) -> tuple[LogsClient, StubClient]:
+    client = StubClient(pages, groups)
+    logs = LogsClient(
+        client=client, region="us-east-1", endpoint="https://logs.us-east-1.amazonaws.com", stats=ApiStats()
+    )
+    return logs, client
+
+
+NOW = 1_795_000_000_000
+
+
+def sync_plan(
+    *, now_ms: int = NOW, end_ms: int = NOW - 300_000, pages: list[Any] | None = None, **settings: Any
+) -> SyncPlan:
+    """A plan as `plan_sync` builds it, on a stub client, without discovery: for building streams in tests."""
+    config = parse_config({"region_name": "us-east-1", **settings})
+    logs, _ = stub_logs(pages)
+    queue: Queue[Any] = Queue()
+    repository = InMemoryMessageRepository()
+    return SyncPlan(
+        config=config,
+        events=LogEvents(logs=logs),
+        now_ms=now_ms,
+        end_ms=end_ms,
+        streams=[],
+        state_manager=ConnectorStateManager(),
+        queue=queue,
+        repository=repository,
+        progress=SyncProgress(repository, logs.stats, total_streams=1),
+        logger=logging.getLogger("test"),
+        announcements=[],
+    )
+
+
+START, END = 1_795_000_000_000, 1_795_000_060_000  # a one-minute window
+
+
+def event(ts: int, n: int, lag: int = 10) -> dict[str, Any]:
+    return {"eventId": str(n), "timestamp": ts, "message": f"m{n}", "logStreamName": "s", "ingestionTime": ts + lag}
+
+
+def aws_error(code: str, message: str, operation: str = "FilterLogEvents") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
 def group(name: str = "g", **fields: Any) -> LogGroup:
@@ -34,6 +98,25 @@ def group(name: str = "g", **fields: Any) -> LogGroup:
     return LogGroup(name=name, **values)
 
 
-@pytest.fixture
-def definition() -> StreamDefinition:
-    return StreamDefinition(name="g", group=group())
+ROLE = "arn:aws:iam::210987654321:role/cloudwatch-reader"
+
+
+BASE_CONFIG = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "AKIDEXAMPLE",
+    "aws_secret_access_key": "not-a-real-secret",
+}
+
+
+DENIED = (
+    "User: arn:aws:iam::123456789012:user/etl is not authorized to perform: sts:AssumeRole on resource: "
+    "arn:aws:iam::210987654321:role/cloudwatch-reader"
+)
+
+
+def sts_error(code: str, message: str, operation: str = "AssumeRole") -> ClientError:
+    return ClientError({"Error": {"Type": "Sender", "Code": code, "Message": message}}, operation)
+
+
+def role_error(code: str, message: str, duration: int = 7200) -> AssumeRoleError:
+    return AssumeRoleError(sts_error(code, message), ROLE, duration)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
 import botocore.session
-import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.parsers import create_parser
-from botocore.retries.standard import ExponentialBackoff
 
-from source_cloudwatch_logs.aws import READ_MAX_ATTEMPTS, LogsApi
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace, parse_events_fast
-from source_cloudwatch_logs.spec import parse_config
+from source_cloudwatch_logs.pacing import RateLimiter, parse_events_fast
 
 
 class FakeClock:
@@ -57,44 +51,6 @@ def test_threads_share_one_schedule() -> None:
     for thread in threads:
         thread.join()
     assert sorted(slots) == [round(100.0 + i * 0.1, 6) for i in range(20)]
-
-
-def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    api = LogsApi.connect(parse_config({"region_name": "eu-west-1", "requests_per_second": 2}))
-    assert api.client.meta.config.retries == {"mode": "standard", "total_max_attempts": READ_MAX_ATTEMPTS}
-
-    sent: list[str] = []
-    limiter_calls: list[str] = []
-
-    class Recording(RateLimiter):
-        def acquire(self) -> float:
-            limiter_calls.append("FilterLogEvents")
-            return 0.0
-
-    client = botocore.session.get_session().create_client(
-        "logs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
-    )
-    stats = ApiStats()
-    pace(client, {"FilterLogEvents": Recording(1)}, stats)
-
-    throttled = {"__type": "ThrottlingException", "message": "Rate exceeded"}
-    answers = [(400, throttled), (400, throttled), (200, {"events": []})]
-
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        """Faked: the HTTP exchange (AWS's throttling answer, then success), so no server is needed."""
-        status, body = answers.pop(0)
-        sent.append(request.url)
-        response = AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, raw=None)
-        response._content = json.dumps(body).encode()
-        return response
-
-    client.meta.events.register("before-send.cloudwatch-logs.FilterLogEvents", answer)
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)  # no real backoff sleeps
-    client.filter_log_events(logGroupName="g")
-    assert len(sent) == 3  # two throttled attempts, then success
-    assert limiter_calls == ["FilterLogEvents"] * 3
-    assert stats.calls == {"FilterLogEvents": 3}
-    assert stats.throttles == {"FilterLogEvents": 2}
 
 
 def test_the_fast_parser_returns_what_botocore_returns() -> None:

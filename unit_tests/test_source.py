@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from airbyte_cdk.models import FailureType, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from source_cloudwatch_logs import aws
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
+from unit_tests.conftest import BASE_CONFIG, ROLE
+from unit_tests.test_errors import EXPLAINED
 
-CONFIG = {"region_name": "us-east-1", "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "not-a-real-secret"}
 LOGGER = logging.getLogger("test")
 
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    api = aws.LogsApi.connect(parse_config(CONFIG))
+    api = aws.LogsApi.connect(parse_config(BASE_CONFIG))
     stubber = Stubber(api.client)
     monkeypatch.setattr(aws.LogsApi, "connect", classmethod(lambda cls, *args, **kwargs: api))
     with stubber:
@@ -35,7 +38,7 @@ def test_check_explains_rejected_keys(stub: Stubber) -> None:
         service_message="The security token included in the request is invalid.",
         http_status_code=400,
     )
-    status = SourceCloudwatchLogs().check(LOGGER, CONFIG)
+    status = SourceCloudwatchLogs().check(LOGGER, BASE_CONFIG)
     assert status.status == Status.FAILED
     assert status.message == (
         "AWS rejected the credentials (UnrecognizedClientException: The security token included in the request is "
@@ -49,7 +52,7 @@ def test_check_names_the_missing_list_permission(stub: Stubber) -> None:
         "arn:aws:logs:us-east-1:123456789012:log-group::log-stream: because no identity-based policy allows it"
     )
     stub.add_client_error("describe_log_groups", service_error_code="AccessDeniedException", service_message=denial)
-    status = SourceCloudwatchLogs().check(LOGGER, CONFIG)
+    status = SourceCloudwatchLogs().check(LOGGER, BASE_CONFIG)
     assert status.status == Status.FAILED
     assert status.message == (
         f"Permission denied: the credentials are not allowed logs:DescribeLogGroups ({denial}). "
@@ -60,7 +63,7 @@ def test_check_names_the_missing_list_permission(stub: Stubber) -> None:
 def test_discover_failure_is_a_config_error_with_the_same_words(stub: Stubber) -> None:
     stub.add_client_error("describe_log_groups", service_error_code="AccessDeniedException", service_message="denied")
     with pytest.raises(AirbyteTracedException) as raised:
-        SourceCloudwatchLogs().discover(LOGGER, CONFIG)
+        SourceCloudwatchLogs().discover(LOGGER, BASE_CONFIG)
     assert raised.value.failure_type == FailureType.config_error
     assert raised.value.message == (
         "Permission denied: the credentials are not allowed logs:DescribeLogGroups (denied). "
@@ -74,6 +77,53 @@ def test_throttling_is_a_transient_failure(stub: Stubber) -> None:
         "describe_log_groups", service_error_code="ThrottlingException", service_message="Rate exceeded"
     )
     with pytest.raises(AirbyteTracedException) as raised:
-        SourceCloudwatchLogs().discover(LOGGER, CONFIG)
+        SourceCloudwatchLogs().discover(LOGGER, BASE_CONFIG)
     assert raised.value.failure_type == FailureType.system_error
     assert raised.value.message == "logs:DescribeLogGroups failed with ThrottlingException: Rate exceeded"
+
+
+def test_discover_reports_a_missing_profile_as_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    with pytest.raises(AirbyteTracedException) as raised:
+        SourceCloudwatchLogs().discover(LOGGER, {"region_name": "us-east-1", "role_arn": ROLE})
+    assert raised.value.failure_type == FailureType.config_error
+    assert str(raised.value.message).startswith("The AWS profile 'no-such-profile' (AWS_PROFILE) is in neither")
+
+
+class FailingApi:
+    """A LogsApi whose first call fails the way a role that cannot be assumed fails."""
+
+    region = "us-east-1"
+    endpoint = "https://logs.us-east-1.amazonaws.com"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def log_groups(self, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        raise self.error
+        yield {}  # pragma: no cover
+
+
+@pytest.mark.parametrize("case", ["trust policy or ExternalId", "duration above the role's maximum"])
+def test_check_discover_and_read_report_the_same_role_message(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    error, message, _ = EXPLAINED[case]
+    monkeypatch.setattr(aws.LogsApi, "connect", classmethod(lambda cls, *args, **kwargs: FailingApi(error)))
+    config = {**BASE_CONFIG, "role_arn": ROLE, "session_duration": 7200}
+    source = SourceCloudwatchLogs()
+
+    status = source.check(LOGGER, config)
+    assert (status.status, status.message) == (Status.FAILED, message)
+    with pytest.raises(AirbyteTracedException) as discovered:
+        source.discover(LOGGER, config)
+    with pytest.raises(AirbyteTracedException) as read:
+        list(source.read(LOGGER, config, catalog=None, state=None))  # type: ignore[arg-type]
+    for raised in (discovered.value, read.value):
+        assert (raised.message, raised.failure_type) == (message, FailureType.config_error)
+        assert raised.internal_message == "logs:DescribeLogGroups: AssumeRoleError " + error_code_of(error)
+        assert "not-a-real-secret" not in str(raised.internal_message)
+
+
+def error_code_of(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])

@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from source_cloudwatch_logs.aws import (
+    make_session,
+)
 
 from source_cloudwatch_logs.spec import connection_specification, parse_config
+from unit_tests.conftest import BASE_CONFIG, ROLE
 
 BASE = {"region_name": "us-east-1"}
 
@@ -133,3 +137,103 @@ def test_config_errors_never_echo_values() -> None:
 def test_a_config_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(AirbyteTracedException, match="must be a JSON object"):
         parse_config(["region_name"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "role_arn",
+    [
+        "arn:aws:iam::123456789012:role/reader",
+        "arn:aws:iam::123456789012:role/team/etl/reader+x=y,z.a@b-c_d",
+        "arn:aws-cn:iam::123456789012:role/reader",
+        "arn:aws-us-gov:iam::123456789012:role/reader",
+    ],
+)
+def test_role_arns_that_are_accepted(role_arn: str) -> None:
+    assert parse_config({**BASE_CONFIG, "role_arn": role_arn}).role_arn == role_arn
+
+
+@pytest.mark.parametrize(
+    "role_arn",
+    [
+        "arn:aws:iam::123456789012:user/reader",
+        "arn:aws:iam::12345678901:role/reader",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/has space",
+        "arn:aws:iam::123456789012:role/rôle",
+        "arn:aws:iam::123456789012:role/reader\n",
+        "arn:aws:sts::123456789012:assumed-role/reader/session",
+        "reader",
+    ],
+)
+def test_role_arns_that_are_refused(role_arn: str) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE_CONFIG, "role_arn": role_arn})
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message == (
+        "Invalid configuration: `role_arn` must look like arn:aws:iam::123456789012:role/role-name."
+    )
+
+
+@pytest.mark.parametrize("external_id", ["ab", "Ext+=,.@:/-_id1", "x" * 1224])
+def test_external_ids_that_are_accepted(external_id: str) -> None:
+    assert (
+        parse_config({**BASE_CONFIG, "role_arn": ROLE, "role_external_id": external_id}).role_external_id == external_id
+    )
+
+
+@pytest.mark.parametrize("external_id", ["x", "x" * 1225, "has space", "ünïcode", "semi;colon"])
+def test_external_ids_that_are_refused(external_id: str) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE_CONFIG, "role_arn": ROLE, "role_external_id": external_id})
+    assert raised.value.message == (
+        "Invalid configuration: `role_external_id` must be 2 to 1224 characters of letters, digits and +=,.@:/-_."
+    )
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_blank_role_fields_are_unset(blank: str) -> None:
+    config = parse_config({**BASE_CONFIG, "role_arn": blank, "role_external_id": blank})
+    assert (config.role_arn, config.role_external_id) == (None, None)
+    assert make_session(config).get_credentials().method == "explicit"  # no role: the keys themselves
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 3600), (900, 900), (43200, 43200), (7200, 7200)])
+def test_session_durations_that_are_accepted(given: int | None, expected: int) -> None:
+    raw = (
+        {**BASE_CONFIG, "role_arn": ROLE}
+        if given is None
+        else {**BASE_CONFIG, "role_arn": ROLE, "session_duration": given}
+    )
+    assert parse_config(raw).session_duration == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        (899, "Input should be greater than or equal to 900"),
+        (43201, "Input should be less than or equal to 43200"),
+        (3600.5, "Input should be a valid integer, got a number with a fractional part"),
+        ("an hour", "Input should be a valid integer, unable to parse string as an integer"),
+        (None, "Input should be a valid integer"),
+    ],
+)
+def test_session_durations_that_are_refused(given: Any, problem: str) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE_CONFIG, "role_arn": ROLE, "session_duration": given})
+    assert raised.value.message == f"Invalid configuration: `session_duration` {problem}."
+
+
+def test_spec_renders_the_role_fields_and_keeps_secrets_out_of_examples() -> None:
+    properties = connection_specification()["properties"]
+    duration = properties["session_duration"]
+    assert (duration["type"], duration["minimum"], duration["maximum"], duration["default"]) == (
+        "integer",
+        900,
+        43200,
+        3600,
+    )
+    assert properties["role_arn"]["type"] == properties["role_external_id"]["type"] == "string"
+    secret_fields = {name for name, prop in properties.items() if prop.get("airbyte_secret")}
+    assert secret_fields == {"aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
+    for name in secret_fields:
+        assert not {"examples", "default", "const", "enum"} & set(properties[name]), name

@@ -1,8 +1,8 @@
-"""AWS sessions, credentials and the CloudWatch Logs client shared by every stream and thread.
+"""The AWS session a sync's clients are built from: explicit keys or the default chain, and with `role_arn`,
+role credentials from sts:AssumeRole that renew themselves for as long as the sync runs.
 
-botocore clients are thread-safe, sessions are not: one session and one client are built per sync and
-shared by all workers. Retries (throttling, 5xx, dropped connections) are botocore's own, with an explicit
-mode and attempt count because the default mode differs between botocore versions.
+botocore sessions are not thread-safe: one is built per protocol call (check, discover, read) and only the
+clients built from it are shared by the workers.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import boto3
@@ -28,13 +27,8 @@ from botocore.exceptions import (
 )
 
 from source_cloudwatch_logs.errors import explain_assume_role, is_assume_role_error
-from source_cloudwatch_logs.pacing import PACED_OPERATIONS, ApiStats, RateLimiter, pace, parse_events_fast
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
-RETRY_MODE = "standard"
-READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
-CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
-DESCRIBE_PAGE_SIZE = 50  # the API maximum
 SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"
 
 
@@ -110,7 +104,7 @@ class RoleCredentialSource:
         self.args = assume_role_args(config)
         self._base = base
         self._sts_client = functools.partial(
-            base.client, region_name=config.region_name, endpoint_url=config.endpoint_url, config=sts_config
+            base.client, region_name=config.region_name, endpoint_url=config.sts_endpoint_url, config=sts_config
         )
         self._fetcher: AssumeRoleCredentialFetcher | None = None
         self._hidden: set[str] = set()
@@ -196,9 +190,7 @@ def attach_refreshable_credentials(
 
 
 def make_session(
-    config: CloudWatchLogsConfig,
-    max_attempts: int = READ_MAX_ATTEMPTS,
-    clock: Callable[[], datetime] | None = None,
+    config: CloudWatchLogsConfig, *, sts_config: Config, clock: Callable[[], datetime] | None = None
 ) -> boto3.Session:
     """The session every client of a sync is built from; with `role_arn`, its credentials are the role's.
 
@@ -208,12 +200,14 @@ def make_session(
     before, blocks every request until renewed (mandatory: a failure is raised). Renewal happens under a
     lock, once for all threads, for as long as the sync runs, without rebuilding any client.
 
-    `clock` replaces botocore's clock for deciding when to renew (tests).
+    STS is reached at `sts_endpoint_url`, else where botocore resolves it (the regional endpoint, or
+    `AWS_ENDPOINT_URL_STS`), never at the CloudWatch Logs `endpoint_url`. `sts_config` is the STS client's
+    botocore config (retries, timeouts); `clock` replaces botocore's clock for deciding when to renew (tests).
     """
     base = _base_session(config)
     if not config.role_arn:
         return base
-    source = RoleCredentialSource(base, config, client_config(max_attempts))
+    source = RoleCredentialSource(base, config, sts_config)
     logging.getLogger("botocore.credentials").addFilter(REFRESH_FAILURE_LOG_FILTER)  # adds it once
     if clock is None:
         credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source)
@@ -222,78 +216,3 @@ def make_session(
     role_session = botocore.session.get_session()
     attach_refreshable_credentials(role_session, credentials)
     return boto3.Session(botocore_session=role_session, region_name=config.region_name)
-
-
-def client_config(max_attempts: int, pool_size: int = 10) -> Config:
-    return Config(
-        retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
-        max_pool_connections=pool_size,
-        connect_timeout=10,
-        read_timeout=60,
-        user_agent_extra="airbyte-source-cloudwatch-logs",
-    )
-
-
-class LogsApi:
-    """The CloudWatch Logs calls the connector makes, on one shared, paced client."""
-
-    def __init__(self, client: Any, region: str, stats: ApiStats | None = None) -> None:
-        self.client = client
-        self.region = region
-        self.endpoint: str = client.meta.endpoint_url
-        self.stats = stats or ApiStats()
-        self.server_time_ms: int | None = None  # from the Date header of the first DescribeLogGroups answer
-
-    @classmethod
-    def connect(
-        cls,
-        config: CloudWatchLogsConfig,
-        max_attempts: int = READ_MAX_ATTEMPTS,
-        pool_size: int = 10,
-        clock: Callable[[], datetime] | None = None,
-    ) -> LogsApi:
-        session = make_session(config, max_attempts, clock)
-        client = session.client(
-            "logs",
-            region_name=config.region_name,
-            endpoint_url=config.endpoint_url,
-            config=client_config(max_attempts, pool_size),
-        )
-        stats = ApiStats()
-        pace(client, {op: RateLimiter(config.requests_per_second) for op in PACED_OPERATIONS}, stats)
-        client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
-        return cls(client, config.region_name, stats)
-
-    def log_groups(self, prefix: str | None = None, page_size: int = DESCRIBE_PAGE_SIZE) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": page_size}
-        if prefix:
-            params["logGroupNamePrefix"] = prefix
-        while True:
-            page = self.client.describe_log_groups(**params)
-            if self.server_time_ms is None:
-                self.server_time_ms = _server_time_ms(page)
-            yield from page.get("logGroups", [])
-            token = page.get("nextToken")
-            if not token:
-                return
-            params["nextToken"] = token
-
-    def log_group(self, name: str) -> dict[str, Any] | None:
-        """The log group with exactly this name, or None."""
-        for group in self.log_groups(prefix=name):
-            if group["logGroupName"] == name:
-                return group
-            if group["logGroupName"] > name:  # results are sorted by name
-                return None
-        return None
-
-    def filter_log_events(self, **params: Any) -> Mapping[str, Any]:
-        return self.client.filter_log_events(**params)  # type: ignore[no-any-return]
-
-
-def _server_time_ms(page: Mapping[str, Any]) -> int | None:
-    date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-    try:
-        return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
-    except (TypeError, ValueError):
-        return None

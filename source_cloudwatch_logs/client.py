@@ -1,0 +1,80 @@
+"""The CloudWatch Logs client shared by every stream and thread of one protocol call, paced to the quota.
+
+botocore clients are thread-safe: one is built per check, discover or read and shared by all workers. Retries
+(throttling, 5xx, dropped connections) are botocore's own, with an explicit mode and attempt count because the
+default mode differs between botocore versions. Each API surface (`log_groups.py`, `log_events.py`) calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from source_cloudwatch_logs.credentials import make_session
+from source_cloudwatch_logs.errors import Action, Failure, aws_failure
+from source_cloudwatch_logs.pacing import PACED_OPERATIONS, ApiStats, RateLimiter, pace, parse_events_fast
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+
+RETRY_MODE = "standard"
+READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
+CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
+CONNECT_TIMEOUT_S = 10
+READ_TIMEOUT_S = 60
+USER_AGENT = "airbyte-source-cloudwatch-logs"
+
+
+def client_config(max_attempts: int, pool_size: int = 10) -> Config:
+    return Config(
+        retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
+        max_pool_connections=pool_size,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+        user_agent_extra=USER_AGENT,
+    )
+
+
+def default_endpoint(region: str) -> str:
+    return f"https://logs.{region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class LogsClient:
+    """A paced botocore CloudWatch Logs client, where it points, and the statistics of its requests."""
+
+    client: Any
+    region: str
+    endpoint: str
+    stats: ApiStats
+
+    def failure(self, action: Action, *, stream: str | None = None, log_group: str | None = None) -> Failure:
+        """Where a failed call of `action` went, for `errors.aws_failure`."""
+        return Failure(action=action, region=self.region, endpoint=self.endpoint, stream=stream, log_group=log_group)
+
+
+def connect(
+    config: CloudWatchLogsConfig,
+    *,
+    max_attempts: int = READ_MAX_ATTEMPTS,
+    pool_size: int = 10,
+    clock: Callable[[], datetime] | None = None,
+) -> LogsClient:
+    """The shared, paced client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a
+    config_error raised here, before any call. `clock` replaces botocore's clock for role renewal (tests)."""
+    botocore_config = client_config(max_attempts, pool_size)
+    try:
+        session = make_session(config, sts_config=botocore_config, clock=clock)
+        client = session.client(
+            "logs", region_name=config.region_name, endpoint_url=config.endpoint_url, config=botocore_config
+        )
+    except BotoCoreError as error:
+        endpoint = config.endpoint_url or default_endpoint(config.region_name)
+        raise aws_failure(error, Failure(Action.CONNECT, config.region_name, endpoint)) from None
+    stats = ApiStats()
+    pace(client, {operation: RateLimiter(config.requests_per_second) for operation in PACED_OPERATIONS}, stats)
+    client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
+    return LogsClient(client=client, region=config.region_name, endpoint=client.meta.endpoint_url, stats=stats)

@@ -1,0 +1,91 @@
+"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as Airbyte errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from source_cloudwatch_logs.client import LogsClient
+from source_cloudwatch_logs.errors import Action, aws_failure
+
+DESCRIBE_PAGE_SIZE = 50  # the API maximum
+# FilterLogEvents works only on these classes; on INFREQUENT_ACCESS (and the newer DELIVERY class)
+# it fails with InvalidOperationException. A missing class is a group created before classes existed.
+READABLE_CLASSES = {None, "STANDARD"}
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    name: str
+    creation_ms: int | None
+    retention_days: int | None
+    stored_bytes: int | None
+    log_class: str | None
+
+    @classmethod
+    def from_api(cls, group: Mapping[str, Any]) -> LogGroup:
+        return cls(
+            name=group["logGroupName"],
+            creation_ms=group.get("creationTime"),
+            retention_days=group.get("retentionInDays"),
+            stored_bytes=group.get("storedBytes"),
+            log_class=group.get("logGroupClass"),
+        )
+
+    @property
+    def readable(self) -> bool:
+        return self.log_class in READABLE_CLASSES
+
+
+class LogGroups:
+    """The account's log groups in the client's region, listed page by page.
+
+    `server_time_ms` is CloudWatch's clock, from the `Date` header of the first answer: a sync takes "now"
+    from it, so that a machine whose clock is off cannot move the read end into the future.
+    """
+
+    def __init__(self, *, logs: LogsClient) -> None:
+        self._logs = logs
+        self.server_time_ms: int | None = None
+
+    def list(self, prefix: str | None = None) -> Iterator[LogGroup]:
+        try:
+            yield from self._pages(prefix)
+        except (ClientError, BotoCoreError) as error:
+            raise aws_failure(error, self._logs.failure(Action.DESCRIBE_LOG_GROUPS)) from None
+
+    def get(self, name: str) -> LogGroup | None:
+        """The log group with exactly this name, or None."""
+        for group in self.list(prefix=name):
+            if group.name == name:
+                return group
+            if group.name > name:  # results are sorted by name
+                return None
+        return None
+
+    def _pages(self, prefix: str | None) -> Iterator[LogGroup]:
+        params: dict[str, Any] = {"limit": DESCRIBE_PAGE_SIZE}
+        if prefix:
+            params["logGroupNamePrefix"] = prefix
+        while True:
+            page = self._logs.client.describe_log_groups(**params)
+            if self.server_time_ms is None:
+                self.server_time_ms = _server_time_ms(page)
+            for group in page.get("logGroups", []):
+                yield LogGroup.from_api(group)
+            token = page.get("nextToken")
+            if not token:
+                return
+            params["nextToken"] = token
+
+
+def _server_time_ms(page: Mapping[str, Any]) -> int | None:
+    date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
+    except (TypeError, ValueError):
+        return None

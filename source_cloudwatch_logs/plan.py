@@ -1,0 +1,147 @@
+"""A sync's plan, built once before any event is read: the clients, the sync's clock and end, the streams to
+read with their usable state positions, the message repository and progress, and what to tell the user first.
+
+Every stream is built from the plan alone (`streams.build_stream`), so a setting goes config -> plan -> stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from queue import Queue
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStream,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    Level,
+    SyncMode,
+)
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
+from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
+
+from source_cloudwatch_logs.client import connect
+from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.progress import SyncProgress, log
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.state import IncomingState, now_ms, read_end_ms, usable_position
+
+QUEUE_SIZE = 10_000
+CLOCK_SKEW_WARNING_MS = 60_000
+
+
+@dataclass(frozen=True)
+class PlannedStream:
+    definition: StreamDefinition
+    position_ms: int | None  # the usable state position; None: none, or a full refresh
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    config: CloudWatchLogsConfig
+    events: LogEvents
+    now_ms: int  # the sync's "now", CloudWatch's clock
+    end_ms: int  # every stream reads up to here (exclusive)
+    streams: list[PlannedStream]
+    state_manager: ConnectorStateManager
+    queue: Queue[QueueItem]
+    repository: MessageRepository
+    progress: SyncProgress
+    logger: logging.Logger
+    announcements: list[AirbyteMessage]  # warnings and statuses to emit before reading, in order
+
+
+def plan_sync(
+    *, config: CloudWatchLogsConfig, catalog: ConfiguredAirbyteCatalog, state: IncomingState, logger: logging.Logger
+) -> SyncPlan:
+    logs = connect(config, pool_size=config.num_workers + 2)
+    log_groups = LogGroups(logs=logs)
+    definitions = {stream.name: stream for stream in discover_streams(log_groups, config, logger)}
+    sync_now = sync_clock(server_ms=log_groups.server_time_ms, local_ms=now_ms(), logger=logger)
+
+    notes = _Announcements()
+    for warning in state.warnings:
+        notes.warn(warning)
+    selected_names = {configured.stream.name for configured in catalog.streams}
+    for name in state.positions:
+        if name not in selected_names:
+            notes.warn(f"State for stream '{name}' is ignored: the stream is not in the catalog.")
+
+    streams: list[PlannedStream] = []
+    for configured in catalog.streams:
+        definition = definitions.get(configured.stream.name)
+        if definition is None:
+            notes.missing_stream(configured.stream)
+            continue
+        position = None
+        if configured.sync_mode == SyncMode.incremental:
+            position = _usable_position(definition.name, state.positions, sync_now, notes)
+        streams.append(PlannedStream(definition=definition, position_ms=position))
+
+    queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
+    repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
+    return SyncPlan(
+        config=config,
+        events=LogEvents(logs=logs),
+        now_ms=sync_now,
+        end_ms=read_end_ms(sync_now, config.ingestion_delay_seconds),
+        streams=streams,
+        state_manager=ConnectorStateManager(),
+        queue=queue,
+        repository=repository,
+        progress=SyncProgress(repository, logs.stats, total_streams=len(streams)),
+        logger=logger,
+        announcements=notes.messages,
+    )
+
+
+def sync_clock(*, server_ms: int | None, local_ms: int, logger: logging.Logger) -> int:
+    """'Now' for this sync: CloudWatch's clock (the Date of its DescribeLogGroups answer), so a machine whose
+    clock is off cannot move the read end into the future and skip events; the local clock only as a fallback."""
+    if server_ms is None:
+        return local_ms
+    if abs(local_ms - server_ms) > CLOCK_SKEW_WARNING_MS:
+        logger.warning(
+            f"The local clock is {(local_ms - server_ms) / 1000:+.0f} s off CloudWatch's; the connector uses CloudWatch's."
+        )
+    return server_ms
+
+
+def _usable_position(name: str, positions: Mapping[str, Any], at_ms: int, notes: _Announcements) -> int | None:
+    raw = positions.get(name)
+    if raw is None or raw == {}:
+        return None
+    position, problem = usable_position(raw, at_ms)
+    if position is None:
+        notes.warn(
+            f"State of stream '{name}' is not usable ({problem}): the stream is read again from its start "
+            "(start_date or the oldest data). Events already delivered repeat with the same eventId."
+        )
+    elif problem:
+        notes.warn(f"State of stream '{name}': {problem}.")
+    return position
+
+
+class _Announcements:
+    def __init__(self) -> None:
+        self._repository = InMemoryMessageRepository()
+        self.messages: list[AirbyteMessage] = []
+
+    def warn(self, text: str) -> None:
+        log(self._repository, Level.WARN, text)
+        self.messages.extend(self._repository.consume_queue())
+
+    def missing_stream(self, stream: AirbyteStream) -> None:
+        self.warn(
+            f"Stream '{stream.name}' is in the catalog but no longer exists in the source (log group deleted, "
+            "renamed, or excluded by log_group_prefix). Refresh the source schema; the other streams are read."
+        )
+        self.messages.append(stream_status_message(stream, AirbyteStreamStatus.INCOMPLETE))

@@ -1,0 +1,114 @@
+"""Paging one window with FilterLogEvents. The API is a stub here because the page shapes under test
+(empty pages with a token, events at endTime, rejected tokens) cannot be produced on demand by a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from botocore.exceptions import ClientError
+
+from source_cloudwatch_logs.log_events import MAX_WINDOW_RESTARTS, PAGE_LIMIT, EventQuery, LogEvents
+from unit_tests.conftest import END, START, StubClient, aws_error, event, stub_logs
+
+
+def read(pages: list[Any], query: EventQuery | None = None) -> tuple[list[str], StubClient]:
+    logs, client = stub_logs(pages)
+    window = LogEvents(logs=logs).window(query or EventQuery(log_group="g"), START, END, stream="s1")
+    return [e["eventId"] for page in window for e in page], client
+
+
+def test_pages_until_the_token_is_absent_across_empty_and_partial_pages() -> None:
+    ids, client = read(
+        [
+            {"events": [event(START, 1), event(START, 2)], "nextToken": "t1"},
+            {"events": [], "nextToken": "t2"},  # empty page, not the end
+            {"events": [event(START + 5, 3)], "nextToken": "t3"},
+            {"events": [], "nextToken": "t4"},
+            {"events": [event(END - 1, 4)]},
+        ]
+    )
+    assert ids == ["1", "2", "3", "4"]
+    assert [c.get("nextToken") for c in client.calls] == [None, "t1", "t2", "t3", "t4"]
+    assert client.calls[0] == {"logGroupName": "g", "startTime": START, "endTime": END, "limit": PAGE_LIMIT}
+    assert PAGE_LIMIT == 10_000
+
+
+def test_events_at_or_after_the_window_end_belong_to_the_next_window() -> None:
+    ids, _ = read([{"events": [event(END - 1, 1), event(END, 2), event(END + 7, 3), event(END - 2, 4)]}])
+    assert ids == ["1", "4"]
+
+
+def test_custom_report_parameters_are_sent() -> None:
+    query = EventQuery(log_group="api", log_stream_name_prefix="web-", filter_pattern='"ERROR"')
+    _, client = read([{"events": []}], query)
+    assert client.calls == [
+        {
+            "logGroupName": "api",
+            "logStreamNamePrefix": "web-",
+            "filterPattern": '"ERROR"',
+            "startTime": START,
+            "endTime": END,
+            "limit": 10_000,
+        }
+    ]
+    named = EventQuery(log_group="api", log_stream_names=("a", "b"))
+    assert named.params() == {"logGroupName": "api", "logStreamNames": ["a", "b"]}
+
+
+def test_a_rejected_next_token_restarts_the_window() -> None:
+    ids, client = read(
+        [
+            {"events": [event(START, 1)], "nextToken": "t1"},
+            aws_error("InvalidParameterException", "The specified nextToken is invalid."),
+            {"events": [event(START, 1)], "nextToken": "t2"},
+            {"events": [event(START + 1, 2)]},
+        ]
+    )
+    assert ids == ["1", "1", "2"]
+    assert [c.get("nextToken") for c in client.calls] == [None, "t1", None, "t2"]
+
+
+def test_restarts_are_bounded() -> None:
+    rejected = aws_error("InvalidParameterException", "The specified nextToken is invalid.")
+    pages: list[Any] = []
+    for _ in range(MAX_WINDOW_RESTARTS + 1):
+        pages += [{"events": [event(START, 1)], "nextToken": "t"}, rejected]
+    with pytest.raises(AirbyteTracedException) as raised:
+        read(pages)
+    assert raised.value.message == (
+        "Stream 's1': logs:FilterLogEvents failed with InvalidParameterException: The specified nextToken is invalid."
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "failure"),
+    [
+        (
+            aws_error("ResourceNotFoundException", "The specified log group does not exist."),
+            "Stream 's1': log group 'g' no longer exists (deleted after discovery?). Refresh the source schema.",
+            FailureType.config_error,
+        ),
+        (
+            aws_error(
+                "AccessDeniedException",
+                "User: arn:aws:iam::1:user/u is not authorized to perform: logs:FilterLogEvents",
+            ),
+            "Stream 's1': Permission denied: the credentials are not allowed logs:FilterLogEvents (User: "
+            "arn:aws:iam::1:user/u is not authorized to perform: logs:FilterLogEvents). Grant logs:FilterLogEvents.",
+            FailureType.config_error,
+        ),
+        (
+            aws_error("InvalidParameterException", "1 validation error"),
+            "Stream 's1': logs:FilterLogEvents failed with InvalidParameterException: 1 validation error",
+            FailureType.system_error,
+        ),
+    ],
+)
+def test_api_errors_become_messages_naming_the_stream(error: ClientError, expected: str, failure: FailureType) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        read([error])
+    assert raised.value.message == expected
+    assert raised.value.failure_type == failure
