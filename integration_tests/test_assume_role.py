@@ -30,7 +30,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from integration_tests.fake_cloudwatch import FakeCloudWatch, Received
 from integration_tests.harness import Event, config, configured_catalog, logs_client, now_ms, put_events, run_connector
-from source_cloudwatch_logs.aws import AssumeRoleError, LogsApi
+from source_cloudwatch_logs.client import connect
+from source_cloudwatch_logs.credentials import AssumeRoleError
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
 
@@ -43,7 +44,14 @@ LOGGER = logging.getLogger("test")
 
 
 def role_config(fake: FakeCloudWatch, **overrides: Any) -> dict[str, Any]:
-    values = {"aws_access_key_id": BASE_KEY, "aws_secret_access_key": "base-secret", "role_arn": ROLE, **overrides}
+    # The fake serves STS and CloudWatch Logs on one endpoint: both are set (STS never uses endpoint_url).
+    values = {
+        "aws_access_key_id": BASE_KEY,
+        "aws_secret_access_key": "base-secret",
+        "role_arn": ROLE,
+        "sts_endpoint_url": fake.url,
+        **overrides,
+    }
     return config(fake.url, **values)
 
 
@@ -160,13 +168,13 @@ def test_the_shared_client_signs_with_each_renewed_session(fake: FakeCloudWatch)
     clock = MovableClock()
     fake.clock = clock
     put_events(logs_client(fake.url), "app", "s", [(now_ms() - DAY, "x")])
-    api = LogsApi.connect(parse_config(role_config(fake)), clock=clock)
+    api = connect(parse_config(role_config(fake)), clock=clock)
     client = api.client
 
     def read_once() -> str:
         """The access key that signed one FilterLogEvents call."""
         mark = len(fake.received)
-        assert [event["message"] for event in api.filter_log_events(logGroupName="app")["events"]] == ["x"]
+        assert [event["message"] for event in api.client.filter_log_events(logGroupName="app")["events"]] == ["x"]
         (call,) = [r for r in fake.received[mark:] if r.operation == "FilterLogEvents"]
         return call.access_key
 
@@ -189,7 +197,7 @@ def test_the_shared_client_signs_with_each_renewed_session(fake: FakeCloudWatch)
     clock.now = second_expiry - timedelta(seconds=599)  # mandatory: the failure reaches the call
     mark = len(fake.received)
     with pytest.raises(AssumeRoleError) as raised:
-        api.filter_log_events(logGroupName="app")
+        api.client.filter_log_events(logGroupName="app")
     assert (raised.value.role_arn, raised.value.response["Error"]["Code"]) == (ROLE, "AccessDenied")
     assert [r.operation for r in fake.received[mark:]] == ["AssumeRole"]  # nothing sent with old credentials
 
@@ -326,7 +334,7 @@ def test_base_credentials_come_from_the_standard_chain(
         return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "e"}
 
     keyless = config(fake.url, aws_access_key_id="", aws_secret_access_key="")
-    keyless_role = {**keyless, "role_arn": ROLE}
+    keyless_role = {**keyless, "role_arn": ROLE, "sts_endpoint_url": fake.url}
     cases: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         "environment": (keyless, env_keys("TESTENVIRONMENT00001")),
         "environment, role": (keyless_role, env_keys("TESTENVFORROLE000001")),
@@ -336,7 +344,13 @@ def test_base_credentials_come_from_the_standard_chain(
         ),
         "config file profile, role": (keyless_role, {"AWS_CONFIG_FILE": str(config_file), "AWS_PROFILE": "cfg"}),
         "explicit keys over environment": (
-            config(fake.url, aws_access_key_id="TESTEXPLICITKEYS0001", aws_secret_access_key="x", role_arn=ROLE),
+            config(
+                fake.url,
+                aws_access_key_id="TESTEXPLICITKEYS0001",
+                aws_secret_access_key="x",
+                role_arn=ROLE,
+                sts_endpoint_url=fake.url,
+            ),
             env_keys("TESTENVIGNORED000001"),
         ),
         "no credentials anywhere, role": (keyless_role, {}),
@@ -383,9 +397,10 @@ def test_an_unreachable_endpoint_with_a_role_is_reported_by_check() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    status = SourceCloudwatchLogs().check(LOGGER, config(f"http://127.0.0.1:{port}", role_arn=ROLE))
+    logs, sts = f"http://127.0.0.1:{port}", f"http://127.0.0.2:{port}"
+    status = SourceCloudwatchLogs().check(LOGGER, config(logs, role_arn=ROLE, sts_endpoint_url=sts))
     assert (status.status, status.message) == (
         Status.FAILED,
-        f"Could not reach CloudWatch Logs at http://127.0.0.1:{port}: check that region_name ('us-east-1') is a "
-        "real AWS region and endpoint_url, if set, is reachable.",
+        f"Could not reach AWS STS at {sts}/ to assume role_arn: check that region_name ('us-east-1') is a "
+        "real AWS region in which STS is reachable, and sts_endpoint_url, if set.",
     )

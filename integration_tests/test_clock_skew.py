@@ -13,8 +13,8 @@ from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteStreamSeriali
 
 from integration_tests.delivery import read_in_process
 from integration_tests.harness import Event, config, configured_catalog, now_ms, put_events
-from source_cloudwatch_logs import source as source_module
-from source_cloudwatch_logs.source import catalog_stream
+from source_cloudwatch_logs import plan
+from source_cloudwatch_logs.records import catalog_stream
 
 DELAY_S = 60
 
@@ -39,7 +39,7 @@ def test_a_skewed_local_clock_neither_skips_nor_loses_events(
     real_now = now_ms()
     settled, recent = (real_now - 5 * DELAY_S * 1000, "settled"), (real_now - DELAY_S * 1000 // 2, "inside the delay")
     put_events(logs, "g", "s", [settled, recent])
-    monkeypatch.setattr(source_module, "now_ms", lambda: time.time_ns() // 1_000_000 + skew_s * 1000)
+    monkeypatch.setattr(plan, "now_ms", lambda: time.time_ns() // 1_000_000 + skew_s * 1000)
 
     events, position, lines = _read(endpoint, DELAY_S)
 

@@ -32,7 +32,7 @@ from integration_tests.delivery import (
 )
 from integration_tests.fake_cloudwatch import FakeCloudWatch, _aws_json
 from integration_tests.harness import config, logs_client, now_ms
-from source_cloudwatch_logs.aws import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
 
 WINDOW_BYTES = 64 * 1024 * 1024  # what the connector aims to put in one window (state.TARGET_WINDOW_BYTES)
 FAST = {"requests_per_second": 1000}  # client-side pacing is not what these tests are about

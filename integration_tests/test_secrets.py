@@ -59,6 +59,7 @@ def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -
         aws_secret_access_key=SECRET_KEY,
         aws_session_token=SESSION_TOKEN,
         role_arn=ROLE,
+        sts_endpoint_url=fake.url,  # the fake serves STS too
     )
     bad_types = {**good, "aws_secret_access_key": [SECRET_KEY, 5], "aws_session_token": {"t": SESSION_TOKEN}}
     streams = [
@@ -66,7 +67,7 @@ def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -
     ]
     catalog = configured_catalog({"streams": streams}, "full_refresh")
     unreachable = f"http://127.0.0.1:{closed_port()}"
-    without_endpoint = {key: value for key, value in good.items() if key != "endpoint_url"}
+    without_endpoint = {key: value for key, value in good.items() if key not in {"endpoint_url", "sts_endpoint_url"}}
 
     runs: dict[str, Output] = {
         "spec": run_connector("spec", tmp_path),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlparse
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -183,7 +182,7 @@ def explain(error: BaseException, failure: Failure) -> str:
         )
     if isinstance(error, EndpointConnectionError):
         failed = str(error.kwargs.get("endpoint_url") or "")
-        if urlparse(failed).netloc.startswith("sts."):
+        if failed and not failed.startswith(failure.endpoint.rstrip("/")):  # not CloudWatch Logs: STS
             return (
                 f"Could not reach AWS STS at {failed} to assume role_arn: check that region_name "
                 f"('{failure.region}') is a real AWS region in which STS is reachable, and sts_endpoint_url, if set."

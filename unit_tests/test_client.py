@@ -1,4 +1,4 @@
-"""TODO"""
+"""The shared client: explicit retries, and every attempt paced and counted."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
-from source_cloudwatch_logs.aws import READ_MAX_ATTEMPTS, LogsApi
 
+from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS, connect
 from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace
 from source_cloudwatch_logs.spec import parse_config
 
 
 def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    api = LogsApi.connect(parse_config({"region_name": "eu-west-1", "requests_per_second": 2}))
+    api = connect(parse_config({"region_name": "eu-west-1", "requests_per_second": 2}))
     assert api.client.meta.config.retries == {"mode": "standard", "total_max_attempts": READ_MAX_ATTEMPTS}
 
     sent: list[str] = []

@@ -1,5 +1,5 @@
-"""Role assumption without a network: config validation of the role fields, AssumeRole arguments, the
-explanation of every STS failure, and botocore's refresh behaviour as the connector relies on it.
+"""Role assumption without a network: AssumeRole arguments, the STS client's endpoint, and botocore's refresh
+behaviour as the connector relies on it.
 
 Where STS is needed, `RoleCredentialSource.__call__` is replaced by a scripted stand-in that returns
 credentials (or raises) on a controllable clock; the HTTP path is covered by integration_tests/test_assume_role.py.
@@ -19,7 +19,10 @@ import pytest
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-from source_cloudwatch_logs.aws import (
+
+from source_cloudwatch_logs import credentials
+from source_cloudwatch_logs.client import client_config
+from source_cloudwatch_logs.credentials import (
     AssumeRoleError,
     RefreshFailureLogFilter,
     RoleCredentialSource,
@@ -28,8 +31,6 @@ from source_cloudwatch_logs.aws import (
     make_session,
     role_session_name,
 )
-
-from source_cloudwatch_logs import aws
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, parse_config
 from unit_tests.conftest import BASE_CONFIG, DENIED, ROLE, role_error, sts_error
 from unit_tests.test_errors import EXPLAINED
@@ -38,6 +39,7 @@ SESSION_NAME_RULE = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)  # STS's RoleSessi
 
 
 LOGGER = logging.getLogger("test")
+STS_CONFIG = client_config(2)
 
 
 def test_role_session_names_are_readable_unique_and_within_sts_rules() -> None:
@@ -63,7 +65,7 @@ def test_assume_role_args_carry_duration_external_id_and_session_name() -> None:
 
 def test_a_role_source_is_only_built_for_a_role() -> None:
     with pytest.raises(ValueError, match="needs role_arn"):
-        RoleCredentialSource(boto3.Session(), parse_config(BASE_CONFIG), aws.client_config(2))
+        RoleCredentialSource(boto3.Session(), parse_config(BASE_CONFIG), client_config(2))
 
 
 def test_assume_role_error_is_still_the_botocore_error() -> None:
@@ -118,7 +120,9 @@ def sts(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> ScriptedSts:
 def test_refresh_windows_are_the_ones_the_connector_relies_on(clock: Clock, sts: ScriptedSts) -> None:
     """Fails if botocore changes its advisory (15 min) or mandatory (10 min) refresh window, or stops
     keeping the current credentials when an advisory refresh fails."""
-    credentials = make_session(parse_config({**BASE_CONFIG, "role_arn": ROLE}), clock=clock).get_credentials()
+    credentials = make_session(
+        parse_config({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock
+    ).get_credentials()
     start = clock.now
 
     def key_at(offset: timedelta) -> str:
@@ -143,7 +147,7 @@ def test_refresh_windows_are_the_ones_the_connector_relies_on(clock: Clock, sts:
 
 
 def test_the_session_and_its_clients_use_the_attached_credentials(clock: Clock, sts: ScriptedSts) -> None:
-    session = make_session(parse_config({**BASE_CONFIG, "role_arn": ROLE}), clock=clock)
+    session = make_session(parse_config({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock)
     credentials = session.get_credentials()
     assert isinstance(credentials, DeferredRefreshableCredentials)
     assert credentials.method == "assume-role"
@@ -170,7 +174,9 @@ def test_missing_base_credentials_surface_on_first_use(monkeypatch: pytest.Monke
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
-    session = make_session(parse_config({"region_name": "us-east-1", "role_arn": ROLE}))  # does not raise
+    session = make_session(
+        parse_config({"region_name": "us-east-1", "role_arn": ROLE}), sts_config=STS_CONFIG
+    )  # does not raise
     with pytest.raises(NoCredentialsError):
         session.get_credentials().get_frozen_credentials()
 
@@ -178,7 +184,7 @@ def test_missing_base_credentials_surface_on_first_use(monkeypatch: pytest.Monke
 def test_role_credentials_are_registered_with_the_secret_filter(monkeypatch: pytest.MonkeyPatch) -> None:
     issued = {"access_key": "ASIAFRESH", "secret_key": "role-secret-7f3a", "token": "role-token-9c1d"}
     config: CloudWatchLogsConfig = parse_config({**BASE_CONFIG, "role_arn": ROLE})
-    source = RoleCredentialSource(boto3.Session(), config, aws.client_config(2))
+    source = RoleCredentialSource(boto3.Session(), config, client_config(2))
 
     class Fetcher:
         def fetch_credentials(self) -> dict[str, str]:
@@ -194,7 +200,7 @@ def test_role_credentials_are_registered_with_the_secret_filter(monkeypatch: pyt
 
 def test_sts_client_errors_come_out_as_assume_role_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "session_duration": 5400})
-    source = RoleCredentialSource(boto3.Session(), config, aws.client_config(2))
+    source = RoleCredentialSource(boto3.Session(), config, client_config(2))
 
     class Fetcher:
         def fetch_credentials(self) -> dict[str, str]:
@@ -253,6 +259,25 @@ def test_other_botocore_warnings_pass_unchanged() -> None:
 def test_the_filter_is_installed_once_with_a_role(clock: Clock) -> None:
     botocore_logger = logging.getLogger("botocore.credentials")
     config = parse_config({**BASE_CONFIG, "role_arn": ROLE})
-    make_session(config, clock=clock)
-    make_session(config, clock=clock)
-    assert botocore_logger.filters.count(aws.REFRESH_FAILURE_LOG_FILTER) == 1
+    make_session(config, sts_config=STS_CONFIG, clock=clock)
+    make_session(config, sts_config=STS_CONFIG, clock=clock)
+    assert botocore_logger.filters.count(credentials.REFRESH_FAILURE_LOG_FILTER) == 1
+
+
+def test_sts_is_reached_at_sts_endpoint_url_never_at_the_logs_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL_STS", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    logs_vpce = "https://vpce-1.logs.eu-west-1.vpce.amazonaws.com"
+    config = parse_config({**BASE_CONFIG, "region_name": "eu-west-1", "role_arn": ROLE, "endpoint_url": logs_vpce})
+    default = RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts")
+    assert default.meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
+
+    sts_vpce = "https://vpce-2.sts.eu-west-1.vpce.amazonaws.com"
+    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce, "sts_endpoint_url": sts_vpce})
+    assert RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts").meta.endpoint_url == sts_vpce
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce})
+    assert RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts").meta.endpoint_url == (
+        "http://127.0.0.1:9"
+    )

@@ -1,4 +1,5 @@
-"""TODO"""
+"""The error table: every AWS failure explained in words a user can act on, and typed config_error or
+transient. AWS's error shapes are built by hand (botocore's ClientError), as AWS returns them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from botocore.exceptions import EndpointConnectionError, ProfileNotFound
 
-from source_cloudwatch_logs.errors import explain, failure_type
+from source_cloudwatch_logs.errors import Action, Failure, explain, failure_type
 from unit_tests.conftest import DENIED, ROLE, role_error, sts_error
 
 TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
@@ -103,14 +104,14 @@ EXPLAINED = {
 @pytest.mark.parametrize("case", list(EXPLAINED))
 def test_sts_failures_are_explained_with_the_role(case: str) -> None:
     error, message, kind = EXPLAINED[case]
-    for action in ("logs:DescribeLogGroups", "logs:FilterLogEvents"):  # whichever call assumed the role first
-        assert explain(error, action, "us-east-1", "https://logs.us-east-1.amazonaws.com") == message
+    for action in (Action.DESCRIBE_LOG_GROUPS, Action.FILTER_LOG_EVENTS):  # whichever call assumed the role first
+        assert explain(error, Failure(action, "us-east-1", "https://logs.us-east-1.amazonaws.com")) == message
     assert failure_type(error) == kind
 
 
 def test_logs_failures_keep_their_own_explanation() -> None:
     denied = sts_error("AccessDeniedException", "no", operation="FilterLogEvents")
-    assert explain(denied, "logs:FilterLogEvents", "us-east-1", "x") == (
+    assert explain(denied, Failure(Action.FILTER_LOG_EVENTS, "us-east-1", "x")) == (
         "Permission denied: the credentials are not allowed logs:FilterLogEvents (no). Grant logs:FilterLogEvents."
     )
     assert failure_type(sts_error("ValidationError", "x", operation="FilterLogEvents")) == FailureType.system_error
@@ -120,11 +121,11 @@ def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
     sts = EndpointConnectionError(endpoint_url="https://sts.xx-nowhere-9.amazonaws.com/")
     logs = EndpointConnectionError(endpoint_url="https://logs.xx-nowhere-9.amazonaws.com/")
     endpoint = "https://logs.xx-nowhere-9.amazonaws.com"
-    assert explain(sts, "logs:DescribeLogGroups", "xx-nowhere-9", endpoint) == (
+    assert explain(sts, Failure(Action.DESCRIBE_LOG_GROUPS, "xx-nowhere-9", endpoint)) == (
         "Could not reach AWS STS at https://sts.xx-nowhere-9.amazonaws.com/ to assume role_arn: check that "
-        "region_name ('xx-nowhere-9') is a real AWS region in which STS is reachable."
+        "region_name ('xx-nowhere-9') is a real AWS region in which STS is reachable, and sts_endpoint_url, if set."
     )
-    assert explain(logs, "logs:DescribeLogGroups", "xx-nowhere-9", endpoint) == (
+    assert explain(logs, Failure(Action.DESCRIBE_LOG_GROUPS, "xx-nowhere-9", endpoint)) == (
         f"Could not reach CloudWatch Logs at {endpoint}: check that region_name ('xx-nowhere-9') is a real AWS "
         "region and endpoint_url, if set, is reachable."
     )
@@ -133,7 +134,7 @@ def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
 
 def test_a_missing_profile_is_a_config_error() -> None:
     error = ProfileNotFound(profile="reader")
-    assert explain(error, "logs:DescribeLogGroups", "us-east-1", "x") == (
+    assert explain(error, Failure(Action.DESCRIBE_LOG_GROUPS, "us-east-1", "x")) == (
         "The AWS profile 'reader' (AWS_PROFILE) is in neither the shared credentials nor the config file: fix "
         "AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
     )

@@ -4,8 +4,7 @@ botocore's Stubber on the real client: the error shapes are the ones AWS returns
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 from airbyte_cdk.models import FailureType, Status
@@ -13,10 +12,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from source_cloudwatch_logs import aws
+from source_cloudwatch_logs import plan, source
+from source_cloudwatch_logs.client import LogsClient, connect
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
-from unit_tests.conftest import BASE_CONFIG, ROLE
+from unit_tests.conftest import BASE_CONFIG, ROLE, stub_logs
 from unit_tests.test_errors import EXPLAINED
 
 LOGGER = logging.getLogger("test")
@@ -24,9 +24,9 @@ LOGGER = logging.getLogger("test")
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    api = aws.LogsApi.connect(parse_config(BASE_CONFIG))
-    stubber = Stubber(api.client)
-    monkeypatch.setattr(aws.LogsApi, "connect", classmethod(lambda cls, *args, **kwargs: api))
+    logs = connect(parse_config(BASE_CONFIG))
+    stubber = Stubber(logs.client)
+    use_client(monkeypatch, lambda: logs)
     with stubber:
         yield stubber
 
@@ -92,24 +92,16 @@ def test_discover_reports_a_missing_profile_as_a_config_error(monkeypatch: pytes
     assert str(raised.value.message).startswith("The AWS profile 'no-such-profile' (AWS_PROFILE) is in neither")
 
 
-class FailingApi:
-    """A LogsApi whose first call fails the way a role that cannot be assumed fails."""
-
-    region = "us-east-1"
-    endpoint = "https://logs.us-east-1.amazonaws.com"
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    def log_groups(self, prefix: str | None = None) -> Iterator[dict[str, Any]]:
-        raise self.error
-        yield {}  # pragma: no cover
+def use_client(monkeypatch: pytest.MonkeyPatch, make: Callable[[], LogsClient]) -> None:
+    """Every protocol call gets the client `make` builds instead of connecting."""
+    for module in (source, plan):
+        monkeypatch.setattr(module, "connect", lambda *args, **kwargs: make())
 
 
 @pytest.mark.parametrize("case", ["trust policy or ExternalId", "duration above the role's maximum"])
 def test_check_discover_and_read_report_the_same_role_message(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     error, message, _ = EXPLAINED[case]
-    monkeypatch.setattr(aws.LogsApi, "connect", classmethod(lambda cls, *args, **kwargs: FailingApi(error)))
+    use_client(monkeypatch, lambda: stub_logs(groups=[error])[0])  # the first call fails as the role's would
     config = {**BASE_CONFIG, "role_arn": ROLE, "session_duration": 7200}
     source = SourceCloudwatchLogs()
 

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from source_cloudwatch_logs.aws import (
+
+from source_cloudwatch_logs.client import client_config
+from source_cloudwatch_logs.credentials import (
     make_session,
 )
-
 from source_cloudwatch_logs.spec import connection_specification, parse_config
 from unit_tests.conftest import BASE_CONFIG, ROLE
 
@@ -194,7 +195,9 @@ def test_external_ids_that_are_refused(external_id: str) -> None:
 def test_blank_role_fields_are_unset(blank: str) -> None:
     config = parse_config({**BASE_CONFIG, "role_arn": blank, "role_external_id": blank})
     assert (config.role_arn, config.role_external_id) == (None, None)
-    assert make_session(config).get_credentials().method == "explicit"  # no role: the keys themselves
+    assert (
+        make_session(config, sts_config=client_config(2)).get_credentials().method == "explicit"
+    )  # no role: the keys themselves
 
 
 @pytest.mark.parametrize(("given", "expected"), [(None, 3600), (900, 900), (43200, 43200), (7200, 7200)])

@@ -1,0 +1,71 @@
+"""DescribeLogGroups: paging, exact lookup, CloudWatch's clock from the Date header, and errors translated.
+The API is a stub (see conftest.StubClient): the Date header and page shapes are set by the test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, LogGroup, LogGroups
+from unit_tests.conftest import aws_error, stub_logs
+
+DATE = "Wed, 18 Nov 2026 11:06:40 GMT"  # 1_795_000_000 s
+
+
+def page(*names: str, token: str | None = None, date: str | None = DATE) -> dict[str, Any]:
+    answer: dict[str, Any] = {"logGroups": [{"logGroupName": name, "storedBytes": 7} for name in names]}
+    if token:
+        answer["nextToken"] = token
+    if date:
+        answer["ResponseMetadata"] = {"HTTPHeaders": {"date": date}}
+    return answer
+
+
+def test_pages_until_the_token_is_absent_and_keeps_the_first_date() -> None:
+    logs, client = stub_logs(groups=[page("a", "b", token="t1"), page("c", date="Wed, 18 Nov 2026 12:00:00 GMT")])
+    groups = LogGroups(logs=logs)
+    assert [g.name for g in groups.list("pre")] == ["a", "b", "c"]
+    assert client.describe_calls == [
+        {"limit": DESCRIBE_PAGE_SIZE, "logGroupNamePrefix": "pre"},
+        {"limit": DESCRIBE_PAGE_SIZE, "logGroupNamePrefix": "pre", "nextToken": "t1"},
+    ]
+    assert groups.server_time_ms == 1_795_000_000_000
+
+
+def test_no_date_header_means_no_server_clock() -> None:
+    logs, _ = stub_logs(groups=[page("a", date=None)])
+    groups = LogGroups(logs=logs)
+    assert [g.name for g in groups.list()] == ["a"]
+    assert groups.server_time_ms is None
+
+
+def test_get_finds_the_exact_name_among_prefixed_ones() -> None:
+    logs, _ = stub_logs(groups=[page("app", "app-1", "app-2")])
+    assert LogGroups(logs=logs).get("app-1") == LogGroup("app-1", None, None, 7, None)
+    logs, _ = stub_logs(groups=[page("app-0", "app-2")])
+    assert LogGroups(logs=logs).get("app-1") is None
+
+
+def test_readable_classes() -> None:
+    assert [
+        LogGroup("g", None, None, None, c).readable for c in (None, "STANDARD", "INFREQUENT_ACCESS", "DELIVERY")
+    ] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+
+
+def test_errors_become_airbyte_errors_naming_the_action() -> None:
+    logs, _ = stub_logs(groups=[aws_error("AccessDeniedException", "denied", "DescribeLogGroups")])
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(LogGroups(logs=logs).list())
+    assert raised.value.message == (
+        "Permission denied: the credentials are not allowed logs:DescribeLogGroups (denied). Grant logs:DescribeLogGroups."
+    )
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.internal_message == "logs:DescribeLogGroups: ClientError AccessDeniedException"
