@@ -1,0 +1,48 @@
+"""What the README and the repository layout say agrees with the code: every number the README quotes about
+settings and internals comes from the constant it describes, and unit_tests/ mirrors the package."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def config_table() -> dict[str, str]:
+    """The README's configuration table: key -> default column."""
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`"):
+            for key in re.findall(r"`(\w+)`", cells[0]):
+                rows[key] = cells[1]
+    return rows
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    table = config_table()
+    assert set(table) == set(CloudWatchLogsConfig.model_fields)
+    for key, field in CloudWatchLogsConfig.model_fields.items():
+        if isinstance(field.default, int | float) and not isinstance(field.default, bool):
+            assert table[key] == f"{field.default:g}", key
+
+
+def test_numbers_the_readme_quotes_are_the_code_s() -> None:
+    assert f"about {TARGET_WINDOW_BYTES // 2**20} MB each" in README
+    assert f"`standard` mode, {READ_MAX_ATTEMPTS} attempts" in README
+    assert f"every {REPORT_EVERY_SECONDS:g} s" in README
+    assert "`before-sign` event" in README
+
+
+def test_unit_tests_mirror_the_package_module_for_module() -> None:
+    modules = {p.stem for p in (ROOT / "source_cloudwatch_logs").glob("*.py")} - {"__init__"}
+    tests = {p.stem.removeprefix("test_") for p in (ROOT / "unit_tests").glob("test_*.py")}
+    assert modules - tests == set()
