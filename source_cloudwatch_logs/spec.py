@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import (
     BaseModel,
@@ -225,12 +226,24 @@ class CloudWatchLogsConfig(BaseModel):
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            value = value.strip()  # spaces and line breaks around a pasted value are never part of it
+        return value or None if isinstance(value, str) else value
 
     @field_validator("aws_access_key_id", "aws_secret_access_key", "aws_session_token", mode="before")
     @classmethod
-    def _blank_secret_is_unset(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value else value
+    def _secret(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()  # copy-paste adds line breaks: they would end up in an HTTP header
+        if any(character.isspace() for character in value):
+            raise ValueError("contains spaces or line breaks; paste the value again without them")
+        return value or None
+
+    @field_validator("region_name", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -240,7 +253,7 @@ class CloudWatchLogsConfig(BaseModel):
     @field_validator("region_name")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not re.match(REGION_PATTERN, value):
+        if not re.fullmatch(REGION_PATTERN, value):
             raise ValueError("is not an AWS region name; use one like us-east-1 or eu-west-2")
         return value
 
@@ -326,9 +339,13 @@ def parse_config(raw: Mapping[str, Any]) -> CloudWatchLogsConfig:
     if not isinstance(raw, Mapping):
         raise config_error("The configuration must be a JSON object.")
     try:
-        return CloudWatchLogsConfig.model_validate(raw)
+        config = CloudWatchLogsConfig.model_validate(raw)
     except ValidationError as error:
         raise config_error(f"Invalid configuration: {_describe(error)}.") from None
+    for secret in (config.aws_access_key_id, config.aws_secret_access_key, config.aws_session_token):
+        if secret is not None:  # the CDK's filter knows the raw values; the stripped ones are the ones sent
+            add_to_secrets(secret.get_secret_value())
+    return config
 
 
 def connection_specification() -> dict[str, Any]:

@@ -161,7 +161,6 @@ def test_role_arns_that_are_accepted(role_arn: str) -> None:
         "arn:aws:iam::123456789012:role/",
         "arn:aws:iam::123456789012:role/has space",
         "arn:aws:iam::123456789012:role/rôle",
-        "arn:aws:iam::123456789012:role/reader\n",
         "arn:aws:sts::123456789012:assumed-role/reader/session",
         "reader",
     ],
@@ -240,3 +239,47 @@ def test_spec_renders_the_role_fields_and_keeps_secrets_out_of_examples() -> Non
     assert secret_fields == {"aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
     for name in secret_fields:
         assert not {"examples", "default", "const", "enum"} & set(properties[name]), name
+
+
+def test_spaces_and_line_breaks_around_pasted_values_are_stripped() -> None:
+    """Copy-paste adds them; left in, a key or token ends up in an HTTP header, and botocore's error would
+    print it (issue 15, item 2)."""
+    config = parse_config(
+        {
+            "region_name": " us-east-1\n",
+            "aws_access_key_id": "AKIDEXAMPLE\n",
+            "aws_secret_access_key": "\tnot-a-real-secret ",
+            "aws_session_token": "token-value\r\n",
+            "role_arn": " arn:aws:iam::123456789012:role/reader\n",
+            "role_external_id": "ext-1\n",
+            "endpoint_url": " http://127.0.0.1:5000\n",
+            "sts_endpoint_url": "http://127.0.0.1:5001 ",
+        }
+    )
+    assert config.region_name == "us-east-1"
+    assert config.aws_access_key_id is not None and config.aws_access_key_id.get_secret_value() == "AKIDEXAMPLE"
+    assert config.aws_secret_access_key is not None
+    assert config.aws_secret_access_key.get_secret_value() == "not-a-real-secret"
+    assert config.aws_session_token is not None and config.aws_session_token.get_secret_value() == "token-value"
+    assert (config.role_arn, config.role_external_id) == ("arn:aws:iam::123456789012:role/reader", "ext-1")
+    assert (config.endpoint_url, config.sts_endpoint_url) == ("http://127.0.0.1:5000", "http://127.0.0.1:5001")
+
+
+@pytest.mark.parametrize("field", ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"])
+def test_a_secret_with_a_line_break_inside_is_refused_without_echoing_it(field: str) -> None:
+    raw = {**BASE_CONFIG, field: "first-half\nsecond-half"}
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(raw)
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message == (
+        f"Invalid configuration: `{field}` contains spaces or line breaks; paste the value again without them."
+    )
+    assert "half" not in str(raised.value.message) + str(raised.value.internal_message)
+
+
+def test_a_region_with_a_trailing_line_break_inside_a_pattern_is_refused() -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({"region_name": "us-east-1\nx"})
+    assert raised.value.message == (
+        "Invalid configuration: `region_name` is not an AWS region name; use one like us-east-1 or eu-west-2."
+    )
