@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
+from botocore.retries import standard
 
 from source_cloudwatch_logs.credentials import make_session
 from source_cloudwatch_logs.errors import Action, Failure, aws_failure
@@ -36,6 +37,41 @@ def client_config(max_attempts: int, pool_size: int = 10) -> Config:
         read_timeout=READ_TIMEOUT_S,
         user_agent_extra=USER_AGENT,
     )
+
+
+class NoRetryQuota:
+    """A retry quota that never runs out.
+
+    botocore's standard mode keeps a retry quota per client (500 tokens, 5 per throttled retry, 14 per other
+    retry) and silently stops retrying once it is spent: under sustained throttling by another client of the
+    account, a sync's calls then failed within a minute. Pacing already bounds the request rate, so here
+    throttling only slows a sync down; a call fails only after its own attempts are spent.
+    """
+
+    def acquire_retry_quota(self, context: Any) -> bool:
+        return True
+
+    def release_retry_quota(self, context: Any, http_response: Any, **kwargs: Any) -> None:
+        pass
+
+
+def retry_without_quota(client: Any, max_attempts: int) -> None:
+    """Replaces the client's standard retry handler by the same handler with `NoRetryQuota`."""
+    name = client.meta.service_model.service_id.hyphenize()
+    adapter = standard.RetryEventAdapter()
+    detector = standard.ThrottlingErrorDetector(adapter)
+    handler = standard.RetryHandler(
+        retry_policy=standard.RetryPolicy(
+            retry_checker=standard.StandardRetryConditions(max_attempts=max_attempts),
+            retry_backoff=standard.ExponentialBackoff(service_name=name, throttling_detector=detector),
+        ),
+        retry_event_adapter=adapter,
+        retry_quota=NoRetryQuota(),
+        service_name=name,
+    )
+    unique_id = f"retry-config-{name}"  # the id botocore registers its handler under
+    client.meta.events.unregister(f"needs-retry.{name}", unique_id=unique_id)
+    client.meta.events.register(f"needs-retry.{name}", handler.needs_retry, unique_id=unique_id)
 
 
 def default_endpoint(region: str) -> str:
@@ -74,6 +110,7 @@ def connect(
     except BotoCoreError as error:
         endpoint = config.endpoint_url or default_endpoint(config.region_name)
         raise aws_failure(error, Failure(Action.CONNECT, config.region_name, endpoint)) from None
+    retry_without_quota(client, max_attempts)
     stats = ApiStats()
     pace(client, {operation: RateLimiter(config.requests_per_second) for operation in PACED_OPERATIONS}, stats)
     client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import ANY
 
 import botocore.session
 import pytest
@@ -51,3 +52,26 @@ def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: py
     assert limiter_calls == ["FilterLogEvents"] * 3
     assert stats.calls == {"FilterLogEvents": 3}
     assert stats.throttles == {"FilterLogEvents": 2}
+
+
+def test_sustained_throttling_never_exhausts_a_retry_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's standard retry quota (500 tokens, 5 per throttled retry) stops retrying after 100 throttled
+    retries of one client. Here 30 calls are each throttled 5 times before they succeed (150 throttled retries):
+    every call succeeds. Faked: the HTTP exchange (AWS's throttling answer), and backoff sleeps are zero."""
+    logs = connect(parse_config({"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}))
+    throttled = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+    answers = ([(400, throttled)] * 5 + [(200, {"events": []})]) * 30
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        status, body = answers.pop(0)
+        response = AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, raw=None)
+        response._content = json.dumps(body).encode()
+        return response
+
+    logs.client.meta.events.register("before-send.cloudwatch-logs.FilterLogEvents", answer)
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    monkeypatch.setattr(RateLimiter, "acquire", lambda self: 0.0)  # pacing is not under test here
+    for _ in range(30):
+        assert logs.client.filter_log_events(logGroupName="g") == {"events": [], "ResponseMetadata": ANY}
+    assert answers == []
+    assert logs.stats.throttles == {"FilterLogEvents": 150}
