@@ -11,7 +11,8 @@ import random
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from benchmarks.scenario import DAY_MS, GroupPlan, events_for
+from benchmarks.scenario import GroupPlan, events_for
+from testkit.seeding import DAY
 
 GROUP = "/aws/apigateway/fast"
 
@@ -35,7 +36,7 @@ class Pages:
             for i, (ts, message) in enumerate(events)
         ]
         self.stored_bytes = sum(len(s) for s in self.serialised)
-        self.creation_ms = now_ms - 14 * DAY_MS
+        self.creation_ms = now_ms - 14 * DAY
 
     def describe(self) -> bytes:
         group = {
