@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from benchmarks.scenario import GroupPlan, events_for
 from testkit.seeding import DAY
+from testkit.server_process import READY
 
 GROUP = "/aws/apigateway/fast"
 
@@ -92,7 +93,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server = serve(Pages(args.events, args.now_ms), args.port)
-    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+    print(f"{READY}http://127.0.0.1:{server.server_port}", flush=True)
     sys.stdout.close()
     server.serve_forever()
 

@@ -36,7 +36,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 import airbyte as ab  # noqa: E402
 
 from demo import seed  # noqa: E402
-from testkit.seeding import REGION, logs_client, put_events  # noqa: E402
+from testkit.seeding import REGION, logs_client, now_ms, put_events  # noqa: E402
 from testkit.server_process import fake_cloudwatch  # noqa: E402
 
 CONNECTOR = ROOT / ".venv" / "bin" / "source-cloudwatch-logs"
@@ -127,7 +127,7 @@ def main() -> None:
         print(f"    {endpoint}")
         client = logs_client(endpoint)
         step("Seeding API Gateway access logs, Lambda logs and an application log (last 3 days)")
-        groups = seed.generate(int(time.time() * 1000))
+        groups = seed.generate(now_ms())
         total = seed.put(client, groups)
         for group in groups:
             print(f"    {group.name:40} {group.count:6,} events in {len(group.streams)} log stream(s)")
@@ -151,7 +151,7 @@ def main() -> None:
         step("New requests arrive; the second sync reads only them (the state is kept in the DuckDB cache)")
         # Timestamped inside the window the next sync reads ([previous end, now - ingestion delay)) and put
         # right away: delivered within the ingestion delay, as CloudWatch delivers API Gateway's logs.
-        arrived = int(time.time() * 1000) - INGESTION_DELAY_S * 1000 + 1000
+        arrived = now_ms() - INGESTION_DELAY_S * 1000 + 1000
         batch = seed.LogGroupData(seed.REST_GROUP)
         rng = seed.random.Random(7)
         for i in range(25):

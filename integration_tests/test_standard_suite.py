@@ -26,7 +26,7 @@ from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 from source_cloudwatch_logs import SourceCloudwatchLogs
 from testkit import ROOT, docker
 from testkit.connector import run_connector
-from testkit.seeding import HOUR, Event, logs_client, now_ms, put_events
+from testkit.seeding import HOUR, REGION, Event, logs_client, now_ms, put_events
 from testkit.server_process import fake_cloudwatch
 
 SECRETS_CONFIG = ROOT / "secrets" / "config.json"
@@ -114,7 +114,7 @@ def suite_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteEn
         SECRETS_CONFIG.write_text(
             json.dumps(
                 {
-                    "region_name": "us-east-1",
+                    "region_name": REGION,
                     "aws_access_key_id": "suite-access-key-id",
                     "aws_secret_access_key": "suite-secret-access-key",
                     "endpoint_url": url,

@@ -14,6 +14,8 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 
+from testkit.seeding import REGION
+
 AMZ_JSON = "application/x-amz-json-1.1"
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -51,10 +53,10 @@ def aws_error(start_response: StartResponse, error: AwsError) -> list[bytes]:
 
 
 def credential_scope(environ: WSGIEnvironment) -> tuple[str, str]:
-    """(access key, region) from a SigV4 Authorization header; ("", "us-east-1") when absent."""
+    """(access key, region) from a SigV4 Authorization header; ("", REGION) when absent."""
     match = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     if match is None:
-        return "", "us-east-1"
+        return "", REGION
     return match.group(1), match.group(2)
 
 

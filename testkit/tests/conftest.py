@@ -4,7 +4,6 @@ it, reaches the test."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from testkit.fake_logs import FakeCloudWatch
-from testkit.seeding import HOUR, TEST_KEY, Event, aws_client, put_events
+from testkit.seeding import HOUR, TEST_KEY, Event, aws_client, now_ms, put_events
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
@@ -44,4 +43,4 @@ def logs(fake: FakeCloudWatch) -> Any:
 @pytest.fixture
 def base_ms() -> int:
     """A recent timestamp, on a whole second: moto rejects events older than 14 days."""
-    return (int(time.time() * 1000) // 1000) * 1000 - HOUR
+    return now_ms() // 1000 * 1000 - HOUR
