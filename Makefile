@@ -63,7 +63,7 @@ unit: install
 	$(VENV)/bin/pytest unit_tests
 
 integration: install pyairbyte-venv docker-engine
-	$(VENV)/bin/pytest integration_tests
+	$(VENV)/bin/pytest integration_tests testkit
 
 # The whole suite: lint, types, unit, integration, Docker image, PyAirbyte and the CDK's standard tests.
 test: lint typecheck pyairbyte-venv docker-engine

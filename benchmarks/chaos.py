@@ -5,7 +5,7 @@ Rounds until `--kills` SIGKILLs have been dealt. Each round seeds a fresh set of
 (1 to 32 windows per group, by faking storedBytes), a random fake (latency, page size, empty pages, and in
 some rounds 2% server errors and dropped connections on top of the kills), a random worker count, and then
 kills the real entry point at random points and resumes it from the delivered states until a run completes.
-Every message of every run goes through the delivery ledger (integration_tests/delivery.py).
+Every message of every run goes through the delivery ledger (testkit/delivery.py).
 
     python -m benchmarks.chaos --seed 7 --kills 100
 
@@ -23,20 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from integration_tests.delivery import (
-    DeliveryLedger,
-    Run,
-    crash_and_resume,
-    discovered_catalog,
-    group_shapes,
-    pretend_stored_bytes,
-    reference_events,
-    seed_groups,
-)
-from integration_tests.fake_cloudwatch import FakeCloudWatch, FaultPlan
-from integration_tests.harness import config, logs_client, now_ms
-
-WINDOW_BYTES = 64 * 1024 * 1024  # what the connector aims to put in one window (state.TARGET_WINDOW_BYTES)
+from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from testkit.connector import Run, config, discovered_catalog
+from testkit.delivery import DeliveryLedger, crash_and_resume
+from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
+from testkit.faults import FaultPlan
+from testkit.seeding import group_shapes, logs_client, now_ms, reference_events, seed_groups
 
 
 @dataclass
@@ -85,7 +77,7 @@ def play_round(number: int, fake: FakeCloudWatch, rng: random.Random, kills: int
     reference = reference_events(client, groups)
     windows = rng.choice([1, 4, 16, 32])
     if windows > 1:
-        pretend_stored_bytes(groups, windows * WINDOW_BYTES)
+        pretend_stored_bytes(groups, windows * TARGET_WINDOW_BYTES)
     workers = rng.choice([1, 2, 4, 10])
     connector_config = config(fake.url, requests_per_second=1000, num_workers=workers)
     catalog = discovered_catalog(connector_config)

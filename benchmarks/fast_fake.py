@@ -11,7 +11,9 @@ import random
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from benchmarks.scenario import DAY_MS, GroupPlan, events_for
+from benchmarks.scenario import GroupPlan, events_for
+from testkit.seeding import DAY
+from testkit.server_process import READY
 
 GROUP = "/aws/apigateway/fast"
 
@@ -35,7 +37,7 @@ class Pages:
             for i, (ts, message) in enumerate(events)
         ]
         self.stored_bytes = sum(len(s) for s in self.serialised)
-        self.creation_ms = now_ms - 14 * DAY_MS
+        self.creation_ms = now_ms - 14 * DAY
 
     def describe(self) -> bytes:
         group = {
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server = serve(Pages(args.events, args.now_ms), args.port)
-    print(f"READY http://127.0.0.1:{server.server_port}", flush=True)
+    print(f"{READY}http://127.0.0.1:{server.server_port}", flush=True)
     sys.stdout.close()
     server.serve_forever()
 

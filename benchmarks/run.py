@@ -2,7 +2,7 @@
 
 Scenarios (each prints one row of the table at the end):
   1. quota   40 log groups, ~300k events, 80 ms latency per call, FilterLogEvents and DescribeLogGroups each
-             limited to 5/s by the fake endpoint (moto behind fake_cloudwatch.py, in its own process).
+             limited to 5/s by the fake endpoint (testkit's fake, in its own process).
   2. cpu     one log group of 1M events from the fast fake (precomputed pages, no latency, no limit), and plain
              boto3 paging of the same pages in the same run for comparison.
   3. memory  the fast fake with 100k events, to compare peak RSS with the 1M run.
@@ -24,16 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-import requests
-
+from benchmarks.fast_fake import GROUP
 from benchmarks.scenario import events_for, plan_groups
+from testkit.connector import child_environment, command_line, config, configured_catalog
+from testkit.messages import MessageView, parse_messages
+from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
+from testkit.server_process import fake_cloudwatch, fake_stats, ready_process, reset_fake, set_plan
 
-ROOT = Path(__file__).resolve().parent.parent
-ENTRY_POINT = Path(sys.executable).with_name("source-cloudwatch-logs")
 RATE = 5.0
 LATENCY_S = 0.08
-PAGE = 10_000
+PAGE = MAX_PUT_EVENTS  # events per FilterLogEvents page (and per PutLogEvents call)
 EVENT_ID = re.compile(rb'"eventId":"(\d+)"')
 
 
@@ -54,16 +54,6 @@ class Row:
         return self.events / self.wall_s if self.wall_s else 0.0
 
 
-def start_process(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("READY "):
-        process.kill()
-        raise RuntimeError(f"{args} did not start: {line!r}")
-    return process, line.split()[1]
-
-
 def memory_mb(pid: int) -> tuple[float, float] | None:
     """(VmRSS, VmHWM) in MB. VmHWM, the peak, restarts at exec, unlike wait4's ru_maxrss, which would count the
     benchmark's own memory that the child shared between fork and exec."""
@@ -79,7 +69,9 @@ def memory_mb(pid: int) -> tuple[float, float] | None:
 
 
 @dataclass
-class Run:
+class Measured:
+    """One run of the entry point: its wall time, memory and output file."""
+
     wall_s: float
     peak_rss_mb: float
     output: Path
@@ -92,18 +84,14 @@ class Run:
         return max(inside, default=0.0)
 
 
-def run_connector(command: str, workdir: Path, **files: Any) -> Run:
+def measure(command: str, workdir: Path, settings: dict[str, Any], catalog: dict[str, Any] | None = None) -> Measured:
     """Runs the entry point, sampling its memory and output as it goes."""
-    args = [str(ENTRY_POINT), command]
-    for name, content in files.items():
-        path = workdir / f"{name}.json"
-        path.write_text(json.dumps(content))
-        args += [f"--{name}", str(path)]
+    args = command_line(command, workdir, config=settings, catalog=catalog)
     output = workdir / f"{command}.out"
     peak, samples = 0.0, []
     with output.open("wb") as sink, (workdir / f"{command}.err").open("wb") as errors:
         started = time.monotonic()
-        process = subprocess.Popen(args, stdout=sink, stderr=errors)
+        process = subprocess.Popen(args, stdout=sink, stderr=errors, env=child_environment())
         while process.poll() is None:
             memory = memory_mb(process.pid)
             if memory:
@@ -115,46 +103,12 @@ def run_connector(command: str, workdir: Path, **files: Any) -> Run:
         raise RuntimeError(
             f"{command} exited with {process.returncode}: {(workdir / f'{command}.err').read_text()[-2000:]}"
         )
-    return Run(wall, peak, output, samples)
+    return Measured(wall, peak, output, samples)
 
 
-def config(endpoint: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "region_name": "us-east-1",
-        "aws_access_key_id": "bench",
-        "aws_secret_access_key": "bench",
-        "endpoint_url": endpoint,
-        **overrides,
-    }
-
-
-def catalog_from(discover_output: Path, sync_mode: str = "full_refresh") -> dict[str, Any]:
-    for line in discover_output.read_text().split("\n"):
-        if not line:
-            continue
-        message = json.loads(line)
-        if message["type"] == "CATALOG":
-            streams = message["catalog"]["streams"]
-            return {
-                "streams": [
-                    {"stream": s, "sync_mode": sync_mode, "destination_sync_mode": "overwrite"} for s in streams
-                ]
-            }
-    raise RuntimeError("discover printed no catalog")
-
-
-def logs_client(endpoint: str) -> Any:
-    return boto3.client(
-        "logs", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench"
-    )
-
-
-def fake_stats(endpoint: str) -> dict[str, dict[str, int]]:
-    return requests.get(f"{endpoint}/_fake/stats", timeout=10).json()  # type: ignore[no-any-return]
-
-
-def set_plan(endpoint: str, **plan: Any) -> None:
-    requests.post(f"{endpoint}/_fake/plan", json=plan, timeout=10).raise_for_status()
+def discovered(discover: Measured) -> dict[str, Any]:
+    """The full-refresh catalog of every stream a measured discover found."""
+    return configured_catalog(MessageView(parse_messages(discover.output.read_bytes())).catalog, "full_refresh")
 
 
 def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
@@ -162,31 +116,21 @@ def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 def quota_scenario(endpoint: str, workdir: Path, groups: int, events: int) -> Row:
-    now = int(time.time() * 1000)
+    now = now_ms()
     plans = plan_groups(groups, events)
     client = logs_client(endpoint)
     expected: Counter[str] = Counter()
     for plan in plans:
         client.create_log_group(logGroupName=plan.name)
-        batch: list[dict[str, Any]] = []
-        streams = 0
-        for timestamp, message in sorted(events_for(plan, now)):
-            batch.append({"timestamp": timestamp, "message": message})
-            if len(batch) == PAGE:
-                streams += 1
-                client.create_log_stream(logGroupName=plan.name, logStreamName=f"s{streams}")
-                client.put_log_events(logGroupName=plan.name, logStreamName=f"s{streams}", logEvents=batch)
-                batch = []
-        if batch:
-            streams += 1
-            client.create_log_stream(logGroupName=plan.name, logStreamName=f"s{streams}")
-            client.put_log_events(logGroupName=plan.name, logStreamName=f"s{streams}", logEvents=batch)
+        ordered = sorted(events_for(plan, now))
+        for stream, start in enumerate(range(0, len(ordered), PAGE), start=1):  # a log stream per 10,000 events
+            put_events(client, plan.name, f"s{stream}", ordered[start : start + PAGE])
         expected[plan.name] = plan.events
     set_plan(endpoint, latency_s=LATENCY_S, rate_limits={"FilterLogEvents": RATE, "DescribeLogGroups": RATE})
     settings = config(endpoint, requests_per_second=RATE)
-    catalog = catalog_from(run_connector("discover", workdir, config=settings).output)
+    catalog = discovered(measure("discover", workdir, settings))
     before = fake_stats(endpoint)
-    read = run_connector("read", workdir, config=settings, catalog=catalog)
+    read = measure("read", workdir, settings, catalog)
     wall, rss, output = read.wall_s, read.peak_rss_mb, read.output
     after = fake_stats(endpoint)
     set_plan(endpoint, latency_s=0, rate_limits={})
@@ -217,19 +161,13 @@ def quota_scenario(endpoint: str, workdir: Path, groups: int, events: int) -> Ro
     )
 
 
-def cpu_scenario(workdir: Path, events: int, repeats: int) -> tuple[Row, Row, Run]:
+def cpu_scenario(workdir: Path, events: int, repeats: int) -> tuple[Row, Row, Measured]:
     """The connector's own cost: the median of `repeats` reads (a shared 2-core machine is noisy)."""
-    now = int(time.time() * 1000)
-    fake, endpoint = start_process(
-        [sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now)]
-    )
-    try:
-        settings = config(endpoint, requests_per_second=1000, ingestion_delay_seconds=0)
-        catalog = catalog_from(run_connector("discover", workdir, config=settings).output)
-        runs = sorted(
-            (run_connector("read", workdir, config=settings, catalog=catalog) for _ in range(repeats)),
-            key=lambda r: r.wall_s,
-        )
+    fast_fake = [sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now_ms())]
+    with ready_process(fast_fake) as endpoint:
+        settings = config(endpoint, requests_per_second=1000)
+        catalog = discovered(measure("discover", workdir, settings))
+        runs = sorted((measure("read", workdir, settings, catalog) for _ in range(repeats)), key=lambda r: r.wall_s)
         run = runs[len(runs) // 2]
         ids = set()
         with run.output.open("rb") as lines:
@@ -247,19 +185,12 @@ def cpu_scenario(workdir: Path, events: int, repeats: int) -> tuple[Row, Row, Ru
             note=f"walls of {repeats} runs: {', '.join(f'{r.wall_s:.1f}' for r in runs)} s",
         )
         client = logs_client(endpoint)
-        started, seen, params = time.monotonic(), 0, {"logGroupName": "/aws/apigateway/fast", "limit": PAGE}
-        while True:
-            page = client.filter_log_events(**params)
-            seen += len(page["events"])
-            if "nextToken" not in page:
-                break
-            params["nextToken"] = page["nextToken"]
+        started = time.monotonic()
+        seen = sum(len(page["events"]) for page in filter_pages(client, logGroupName=GROUP, limit=PAGE))
         boto = Row(
             scenario=f"2 cpu: plain boto3 paging, {events // 1000}k", wall_s=time.monotonic() - started, events=seen
         )
         return connector, boto, run
-    finally:
-        fake.kill()
 
 
 def discover_scenario(endpoint: str, workdir: Path, groups: int) -> Row:
@@ -268,11 +199,11 @@ def discover_scenario(endpoint: str, workdir: Path, groups: int) -> Row:
         client.create_log_group(logGroupName=f"/aws/lambda/service-{index:05d}")
     set_plan(endpoint, latency_s=LATENCY_S, rate_limits={"FilterLogEvents": RATE, "DescribeLogGroups": RATE})
     before = fake_stats(endpoint)
-    discover = run_connector("discover", workdir, config=config(endpoint, requests_per_second=RATE))
-    wall, rss, output = discover.wall_s, discover.peak_rss_mb, discover.output
+    discover = measure("discover", workdir, config(endpoint, requests_per_second=RATE))
+    wall, rss = discover.wall_s, discover.peak_rss_mb
     after = fake_stats(endpoint)
     set_plan(endpoint, latency_s=0, rate_limits={})
-    streams = len(catalog_from(output)["streams"])
+    streams = len(discovered(discover)["streams"])
     pages = math.ceil(groups / 50)
     return Row(
         scenario=f"4 discover: {groups} groups",
@@ -312,15 +243,12 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        fake, endpoint = start_process([sys.executable, "-m", "integration_tests.fake_cloudwatch", "--port", "0"])
-        try:
+        with fake_cloudwatch() as endpoint:
             print("scenario 1: seeding and reading at the quota ...", flush=True)
             rows.append(quota_scenario(endpoint, workdir, groups=40, events=args.quota_events))
-            requests.post(f"{endpoint}/_fake/reset", timeout=30).raise_for_status()
+            reset_fake(endpoint)
             print("scenario 4: discover over many log groups ...", flush=True)
             rows.append(discover_scenario(endpoint, workdir, args.groups))
-        finally:
-            fake.kill()
         print("scenarios 2 and 3: connector CPU cost and memory ...", flush=True)
         big, boto, big_run = cpu_scenario(workdir, args.events, repeats=3)
         small, _, _ = cpu_scenario(workdir, args.events // 10, repeats=1)

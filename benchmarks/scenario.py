@@ -1,4 +1,4 @@
-"""Realistic CloudWatch Logs content for benchmarks and the demo: API Gateway access logs (the JSON formats
+"""Realistic CloudWatch Logs content for the benchmarks: API Gateway access logs (the JSON formats
 AWS documents), Lambda runtime lines, unicode, multi-line stack traces and a few large events."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-DAY_MS = 86_400_000
+from testkit.seeding import DAY, HOUR
+
 PATHS = ["/orders", "/orders/{id}", "/users", "/users/{id}/cart", "/health", "/checkout", "/search"]
 AGENTS = ["Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0", "okhttp/4.12.0", "Amazon CloudFront"]
 
@@ -102,10 +103,10 @@ def events_for(plan: GroupPlan, now_ms: int, seed: int = 1) -> Iterator[tuple[in
     """Events over the last 13 days, in bursts: many share a millisecond; about 1 in 20,000 is large."""
     rng = random.Random(f"{seed}:{plan.name}")
     make = GENERATORS[plan.kind]
-    start = now_ms - 13 * DAY_MS
+    start = now_ms - 13 * DAY
     produced = 0
     while produced < plan.events:
-        burst_at = rng.randint(start, now_ms - 3_600_000)
+        burst_at = rng.randint(start, now_ms - HOUR)
         for _ in range(min(plan.events - produced, rng.choice([1, 1, 2, 5, 40]))):
             timestamp = burst_at + rng.choice([0, 0, 0, 1, 7])
             message = large_event(rng, timestamp) if rng.random() < 0.00005 else make(rng, timestamp)

@@ -1,15 +1,16 @@
 """`make demo`: CloudWatch Logs into DuckDB with PyAirbyte, against a local CloudWatch endpoint.
 
-1. Starts the local CloudWatch Logs endpoint (moto, behind integration_tests/fake_cloudwatch.py, which answers
-   FilterLogEvents the way AWS does) in the connector's environment.
+1. Starts the local CloudWatch Logs endpoint (moto, behind testkit's fake, which answers FilterLogEvents the way
+   AWS does) in the connector's environment (testkit/server_process.py).
 2. Seeds about 4,500 events over the last three days: API Gateway REST and HTTP API access logs, Lambda logs,
    an application log (demo/seed.py).
 3. Runs the connector's own executable through PyAirbyte (check, discover, read) into a DuckDB cache.
 4. Queries the cache: rows per stream; requests by status and path, parsed from the access logs' JSON.
 5. Adds a few requests and syncs again: only those are read, from the state PyAirbyte keeps in the cache.
 
-It runs in the PyAirbyte environment (.venv-pyairbyte: PyAirbyte, DuckDB, boto3); the connector and the endpoint
-run in the connector's environment (.venv). Nothing about the connector is special-cased for the demo.
+It runs in the PyAirbyte environment (.venv-pyairbyte: PyAirbyte, DuckDB, boto3), with the parts of testkit
+that need nothing else (server_process, seeding); the connector and the endpoint run in the connector's
+environment (.venv). Nothing about the connector is special-cased for the demo.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from testkit import ROOT
+
 WORKDIR = ROOT / ".demo"
 os.environ.setdefault("AIRBYTE_OFFLINE_MODE", "1")  # the connector is local: no registry look-up, no telemetry
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -32,14 +34,13 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 
 # Imported after the environment is set: PyAirbyte reads it at import.
 import airbyte as ab  # noqa: E402
-import boto3  # noqa: E402
 
 from demo import seed  # noqa: E402
-from integration_tests.server_process import fake_cloudwatch  # noqa: E402
+from testkit.seeding import REGION, logs_client, now_ms, put_events  # noqa: E402
+from testkit.server_process import fake_cloudwatch  # noqa: E402
 
 CONNECTOR = ROOT / ".venv" / "bin" / "source-cloudwatch-logs"
 CONNECTOR_PYTHON = ROOT / ".venv" / "bin" / "python"
-REGION = "us-east-1"
 INGESTION_DELAY_S = 300  # the connector's default: a sync reads up to 5 minutes before now
 
 ACCESS_LOGS_SQL = """
@@ -124,11 +125,9 @@ def main() -> None:
     step("Starting a local CloudWatch Logs endpoint (moto)")
     with fake_cloudwatch(python=CONNECTOR_PYTHON, log_path=WORKDIR / "endpoint.log") as endpoint:
         print(f"    {endpoint}")
-        client = boto3.client(
-            "logs", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo"
-        )
+        client = logs_client(endpoint)
         step("Seeding API Gateway access logs, Lambda logs and an application log (last 3 days)")
-        groups = seed.generate(int(time.time() * 1000))
+        groups = seed.generate(now_ms())
         total = seed.put(client, groups)
         for group in groups:
             print(f"    {group.name:40} {group.count:6,} events in {len(group.streams)} log stream(s)")
@@ -152,16 +151,12 @@ def main() -> None:
         step("New requests arrive; the second sync reads only them (the state is kept in the DuckDB cache)")
         # Timestamped inside the window the next sync reads ([previous end, now - ingestion delay)) and put
         # right away: delivered within the ingestion delay, as CloudWatch delivers API Gateway's logs.
-        arrived = int(time.time() * 1000) - INGESTION_DELAY_S * 1000 + 1000
+        arrived = now_ms() - INGESTION_DELAY_S * 1000 + 1000
         batch = seed.LogGroupData(seed.REST_GROUP)
         rng = seed.random.Random(7)
         for i in range(25):
             batch.add("a1b2c3d4e5-prod", arrived + i * 40, seed.access_log(rng, arrived + i * 40, "a1b2c3d4e5", True))
-        client.put_log_events(
-            logGroupName=batch.name,
-            logStreamName="a1b2c3d4e5-prod",
-            logEvents=[{"timestamp": t, "message": m} for t, m in batch.streams["a1b2c3d4e5-prod"]],
-        )
+        put_events(client, batch.name, "a1b2c3d4e5-prod", batch.streams["a1b2c3d4e5-prod"])
         time.sleep(2.5)  # until the last of them is older than `now - ingestion delay`
         before = rest_rows(cache)
         sync(source, cache)

@@ -15,17 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-MINUTE = 60_000
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
+from testkit.seeding import DAY, HOUR, MINUTE, Event, put_events
+
 ACCOUNT = "123456789012"
 
 REST_GROUP = "/aws/apigateway/orders-api/access"
 HTTP_GROUP = "/aws/apigateway/payments-api/access"
 LAMBDA_GROUP = "/aws/lambda/orders-handler"
 APP_GROUP = "app/orders-service"
-
-Event = tuple[int, str]  # (timestamp ms, message)
 
 USER_AGENTS = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5",
@@ -172,15 +169,10 @@ def generate(now_ms: int, days: int = 3, settle_ms: int = 10 * MINUTE, seed: int
 
 
 def put(client: Any, groups: Iterable[LogGroupData]) -> int:
-    """Creates the groups and streams and puts every event (PutLogEvents batches, in time order)."""
+    """Creates the groups and streams and puts every event; returns how many."""
     total = 0
     for group in groups:
-        client.create_log_group(logGroupName=group.name)
         for stream, events in group.streams.items():
-            client.create_log_stream(logGroupName=group.name, logStreamName=stream)
-            ordered = sorted(events)
-            for i in range(0, len(ordered), 5_000):
-                batch = [{"timestamp": ts, "message": message} for ts, message in ordered[i : i + 5_000]]
-                client.put_log_events(logGroupName=group.name, logStreamName=stream, logEvents=batch)
+            put_events(client, group.name, stream, events)
             total += len(events)
     return total

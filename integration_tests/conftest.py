@@ -1,3 +1,5 @@
+"""Fixtures of the integration tests; the fake CloudWatch endpoint (`fake`) comes from testkit.fixtures."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +12,9 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from integration_tests import docker_support
-from integration_tests.fake_cloudwatch import FakeCloudWatch, FaultPlan
-from integration_tests.harness import config, configured_catalog, logs_client, run_connector
+from testkit import docker
+from testkit.connector import config, configured_catalog, run_connector
+from testkit.seeding import logs_client
 
 
 @pytest.fixture(scope="session")
@@ -31,20 +33,6 @@ def endpoint(moto_endpoint: str) -> str:
     """The moto endpoint, emptied before each test."""
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     return moto_endpoint
-
-
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeCloudWatch]:
-    with FakeCloudWatch() as server:
-        yield server
-
-
-@pytest.fixture
-def fake(fake_server: FakeCloudWatch) -> FakeCloudWatch:
-    """moto behind the AWS-faithful wrapper (see fake_cloudwatch.py), emptied, with a fresh fault plan."""
-    fake_server.plan = FaultPlan()
-    fake_server.reset()
-    return fake_server
 
 
 @pytest.fixture
@@ -72,10 +60,10 @@ def sync(tmp_path: Path, endpoint: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def connector_image() -> str:
     """The connector image, built once per session; skips (with the reason) when Docker is unavailable."""
-    reason = docker_support.unavailable_reason()
+    reason = docker.unavailable_reason()
     if reason:
         pytest.skip(reason)
     try:
-        return docker_support.build_image()
-    except docker_support.ImageUnavailable as error:
+        return docker.build_image()
+    except docker.ImageUnavailable as error:
         pytest.skip(str(error))

@@ -1,6 +1,6 @@
 """Cross-account access: the connector assumes `role_arn` with the base credentials and reads with the role's.
 
-Against moto behind the fake's wrapper (fake_cloudwatch.py), which logs every request with the access key that
+Against moto behind the fake's wrapper (testkit/fake_logs.py, testkit/fake_sts.py), which logs every request with the access key that
 signed it, dates the credentials moto's STS issues by its own clock and refuses expired ones, and checks
 AssumeRole the way IAM does (trust policy, ExternalId, MaxSessionDuration) where a test sets it up.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,18 +27,19 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch, Received
-from integration_tests.harness import Event, config, configured_catalog, logs_client, now_ms, put_events, run_connector
 from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.credentials import AssumeRoleError
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
+from testkit.connector import config, configured_catalog, run_connector
+from testkit.fake_logs import FakeCloudWatch, Received
+from testkit.seeding import DAY, Event, logs_client, now_ms, put_events
+from testkit.server_process import closed_port
 
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
 BASE_KEY = "TESTBASEKEYEXAMPLE01"
 SESSION_NAME = re.compile(r"airbyte-source-cloudwatch-logs-[0-9a-f]{8}")
 LOGS_CALLS = {"DescribeLogGroups", "FilterLogEvents"}
-DAY = 86_400_000
 LOGGER = logging.getLogger("test")
 
 
@@ -394,9 +394,7 @@ def test_base_credentials_come_from_the_standard_chain(
 
 
 def test_an_unreachable_endpoint_with_a_role_is_reported_by_check() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     logs, sts = f"http://127.0.0.1:{port}", f"http://127.0.0.2:{port}"
     status = SourceCloudwatchLogs().check(LOGGER, config(logs, role_arn=ROLE, sts_endpoint_url=sts))
     assert (status.status, status.message) == (

@@ -11,13 +11,9 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import ENTRY_POINT, config, configured_catalog, now_ms, put_events, run_connector
-
-DAY = 86_400_000
-
-
-def stream_state(name: str, value: Any) -> dict[str, Any]:
-    return {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": {"timestamp": value}}}
+from testkit.connector import ENTRY_POINT, config, configured_catalog, run_connector
+from testkit.messages import state_entry
+from testkit.seeding import DAY, now_ms, put_events
 
 
 @pytest.mark.parametrize(
@@ -70,12 +66,12 @@ def test_unusable_state_is_reported_and_the_usable_rest_is_used(tmp_path: Path, 
     catalog = configured_catalog(run_connector("discover", tmp_path, cfg).catalog)
     future = now_ms() + DAY
     state = [
-        stream_state("ok", cut),
-        stream_state("negative", -5),
-        stream_state("future", future),
-        stream_state("seconds", cut_seconds),
-        stream_state("text", "not a time"),
-        stream_state("gone", cut),
+        state_entry("ok", cut),
+        state_entry("negative", -5),
+        state_entry("future", future),
+        state_entry("seconds", cut_seconds),
+        state_entry("text", "not a time"),
+        state_entry("gone", cut),
         7,
     ]
 

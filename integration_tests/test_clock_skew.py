@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteStreamSerializer
 
-from integration_tests.delivery import read_in_process
-from integration_tests.harness import Event, config, configured_catalog, now_ms, put_events
 from source_cloudwatch_logs import plan
 from source_cloudwatch_logs.records import catalog_stream
+from testkit.connector import config, configured_catalog, read_in_process
+from testkit.messages import state_entry
+from testkit.seeding import Event, now_ms, put_events
 
 DELAY_S = 60
 
@@ -55,8 +56,5 @@ def test_a_skewed_local_clock_neither_skips_nor_loses_events(
     # The next sync, clock still skewed, delay lowered to read up to now: exactly what the first one left.
     late = (position + 1, "arrived after the first sync")
     put_events(logs, "g", "s", [late])
-    state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "g"}, "stream_state": {"timestamp": position}}}
-    ]
-    events, _, _ = _read(endpoint, 0, state)
+    events, _, _ = _read(endpoint, 0, [state_entry("g", position)])
     assert events == sorted([late, recent])

@@ -1,6 +1,6 @@
 """Crash-resume: the real entry point is SIGKILLed at seeded-random points of a multi-group sync and resumed
 from the last STATE per stream it delivered, until a run completes. Nothing may be lost, and every repeat
-must be explained by the windows in flight at the kill (see integration_tests/delivery.py for the ledger).
+must be explained by the windows in flight at the kill (see testkit/delivery.py for the ledger).
 
 The long randomized version of this test is `make chaos` (benchmarks/chaos.py).
 """
@@ -11,24 +11,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-from integration_tests.delivery import (
-    DeliveryLedger,
-    GroupShape,
-    Run,
-    Seeded,
-    crash_and_resume,
-    discovered_catalog,
-    pretend_stored_bytes,
-    reference_events,
-    seed_groups,
-)
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import config, logs_client, now_ms
+from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from testkit.connector import Run, config, discovered_catalog
+from testkit.delivery import DeliveryLedger, crash_and_resume
+from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
+from testkit.seeding import GroupShape, Seeded, logs_client, now_ms, reference_events, seed_groups
 
 SEED = 20261122
 KILLS = 8
 WINDOWS_PER_GROUP = 16
-WINDOW_BYTES = 64 * 1024 * 1024  # what the connector aims to put in one window (state.TARGET_WINDOW_BYTES)
 SHAPES = [
     GroupShape("/aws/lambda/checkout", events=3_000, streams=3, burst=400),
     GroupShape("/aws/lambda/search", events=2_500, streams=1),
@@ -43,7 +34,7 @@ SHAPES = [
 
 def test_sigkill_at_random_points_then_resume_loses_nothing(fake: FakeCloudWatch, tmp_path: Path) -> None:
     """Faked: 30 ms latency per call and pages of at most 100 events (so a window takes several pages and a
-    kill lands mid-window), and a storedBytes of 16 x 64 MB per group (so the connector cuts each group into
+    kill lands mid-window), and a storedBytes of 16 x TARGET_WINDOW_BYTES per group (so the connector cuts each group into
     ~16 windows and checkpoints between them, as it would for a busy group; moto reports the real, tiny size).
     The kill points, the data and the order of the group shapes all come from one fixed seed."""
     rng = random.Random(SEED)
@@ -52,7 +43,7 @@ def test_sigkill_at_random_points_then_resume_loses_nothing(fake: FakeCloudWatch
     groups = [shape.name for shape in SHAPES]
     reference = reference_events(client, groups)
     assert sorted(_key(e) for e in reference.values()) == sorted(_key(e) for e in seeded)
-    pretend_stored_bytes(groups, WINDOWS_PER_GROUP * WINDOW_BYTES)
+    pretend_stored_bytes(groups, WINDOWS_PER_GROUP * TARGET_WINDOW_BYTES)
     connector_config = config(fake.url, requests_per_second=1000)
     catalog = discovered_catalog(connector_config)
     fake.plan.latency_s = 0.03

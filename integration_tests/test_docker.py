@@ -9,44 +9,21 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from integration_tests import docker_support
-from integration_tests.harness import Output, config, configured_catalog, now_ms, put_events, run_connector
+from testkit import docker
+from testkit.connector import config, configured_catalog, run_connector
+from testkit.docker import run_image
+from testkit.seeding import DAY, now_ms, put_events
 
 pytestmark = pytest.mark.docker
 
-DAY = 24 * 3600 * 1000
-
-
-def run_image(
-    image: str,
-    command: str,
-    workdir: Path,
-    cfg: Mapping[str, Any] | None = None,
-    catalog: Mapping[str, Any] | None = None,
-    state: Any = None,
-) -> Output:
-    """`docker run --rm -i --network host -v <workdir>:/data <image> <command> --config /data/... ...`."""
-    docker_support.make_readable(workdir)  # the image runs as uid 1000
-    args = ["docker", "run", "--rm", "-i", "--network", "host", "-v", f"{workdir}:/data", image, command]
-    for name, value in (("config", cfg), ("catalog", catalog), ("state", state)):
-        if value is None:
-            continue
-        path = workdir / f"{name}-{time.monotonic_ns()}.json"
-        path.write_text(json.dumps(value))
-        docker_support.make_readable(path)
-        args += [f"--{name}", f"/data/{path.name}"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
-    return Output.parse(done.returncode, done.stdout, done.stderr)
-
 
 def test_image_metadata(connector_image: str) -> None:
-    inspected = json.loads(docker_support.docker("image", "inspect", connector_image, check=True).stdout)[0]["Config"]
+    inspected = json.loads(docker.docker("image", "inspect", connector_image, check=True).stdout)[0]["Config"]
     assert inspected["Labels"]["io.airbyte.name"] == "airbyte/source-cloudwatch-logs"
     assert inspected["Labels"]["io.airbyte.version"] == "0.1.0"
     assert inspected["Entrypoint"] == ["source-cloudwatch-logs"]

@@ -1,6 +1,6 @@
-"""Reads through a misbehaving CloudWatch (fake_cloudwatch.py): server errors, dropped connections, throttling
+"""Reads through a misbehaving CloudWatch (testkit/faults.py): server errors, dropped connections, throttling
 storms, retries running out, rejected page tokens. Every test checks the exact set of delivered events with
-the delivery ledger (integration_tests/delivery.py): nothing lost, nothing invented, states never ahead of
+the delivery ledger (testkit/delivery.py): nothing lost, nothing invented, states never ahead of
 their records."""
 
 from __future__ import annotations
@@ -18,23 +18,15 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
-from integration_tests.delivery import (
-    DeliveryLedger,
-    GroupShape,
-    Run,
-    Seeded,
-    discovered_catalog,
-    pretend_stored_bytes,
-    read_in_process,
-    read_with_kill,
-    reference_events,
-    seed_groups,
-)
-from integration_tests.fake_cloudwatch import FakeCloudWatch, _aws_json
-from integration_tests.harness import config, logs_client, now_ms
 from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from testkit.aws_http import aws_json
+from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill
+from testkit.delivery import DeliveryLedger
+from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
+from testkit.faults import THROTTLING
+from testkit.seeding import GroupShape, Seeded, logs_client, now_ms, reference_events, seed_groups
 
-WINDOW_BYTES = 64 * 1024 * 1024  # what the connector aims to put in one window (state.TARGET_WINDOW_BYTES)
 FAST = {"requests_per_second": 1000}  # client-side pacing is not what these tests are about
 
 
@@ -159,7 +151,7 @@ def _throttle_group_from(
                 fake.calls[operation] += 1
                 fake.throttles[operation] += 1
                 throttled_windows[params["startTime"]] += 1
-            return _aws_json(start_response, 400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            return aws_json(start_response, 400, THROTTLING)
         return serve(environ, start_response, operation, params)
 
     return throttling
@@ -169,7 +161,7 @@ def test_throttling_until_retries_run_out_fails_the_stream_as_transient_and_resu
     fake: FakeCloudWatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Faked: FilterLogEvents on one log group is throttled without end for its time windows from the middle
-    of its data on; the other groups are served normally. storedBytes of 8 x 64 MB per group make the connector
+    of its data on; the other groups are served normally. storedBytes of 8 x TARGET_WINDOW_BYTES per group make the connector
     cut each group into ~8 windows, so the victim's first windows succeed and checkpoint. botocore's backoff
     sleep is patched to 0 (in this process) so its 10 attempts run out at once instead of after minutes.
     Then a second read with throttling off resumes from the states the first one emitted."""
@@ -178,7 +170,7 @@ def test_throttling_until_retries_run_out_fails_the_stream_as_transient_and_resu
     victim = "app/b"
     victim_times = sorted(e.timestamp for e in reference.values() if e.group == victim)
     cut = victim_times[len(victim_times) // 2]
-    pretend_stored_bytes(groups, 8 * WINDOW_BYTES)
+    pretend_stored_bytes(groups, 8 * TARGET_WINDOW_BYTES)
     connector_config = config(fake.url, **FAST)
     catalog = discovered_catalog(connector_config)
     throttled_windows: Counter[int] = Counter()
@@ -211,7 +203,7 @@ def test_throttling_until_retries_run_out_fails_the_stream_as_transient_and_resu
             assert first.statuses(group)[-1] == "COMPLETE"
             assert states[group] > max(e.timestamp for e in reference.values() if e.group == group)
 
-    second = read_in_process(connector_config, catalog, first.state_file())
+    second = read_in_process(connector_config, catalog, first.state)
 
     ledger = _ledger(reference, groups, [first, second], failures_allowed=True)
     assert ledger.violations == [], "\n".join(ledger.violations)

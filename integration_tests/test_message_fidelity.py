@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from integration_tests.delivery import DeliveryLedger, discovered_catalog, read_with_kill, reference_events
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import config, logs_client, now_ms, put_events
+from testkit.connector import config, discovered_catalog, read_with_kill
+from testkit.delivery import DeliveryLedger
+from testkit.fake_logs import FakeCloudWatch
+from testkit.seeding import MINUTE, logs_client, now_ms, put_events, reference_events
 
 # CloudWatch's event size limit (1 MB since April 2025) counts the UTF-8 message plus 26 bytes per event.
 MAX_MESSAGE_BYTES = 1_048_576 - 26
@@ -79,7 +80,7 @@ def test_large_control_unicode_and_json_looking_messages_arrive_byte_exact(
     assert len(set(messages)) == len(messages)
     assert max(len(m.encode()) for m in messages) == MAX_MESSAGE_BYTES
     client = logs_client(fake.url)
-    base = now_ms() - 60 * 60_000
+    base = now_ms() - 60 * MINUTE
     seeded = [(base + i, message) for i, message in enumerate(messages)]
     put_events(client, "fidelity", "s", seeded)
     reference = reference_events(client, ["fidelity"])

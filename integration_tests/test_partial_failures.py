@@ -13,19 +13,10 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
 
-from integration_tests.delivery import (
-    DeliveryLedger,
-    GroupShape,
-    Run,
-    Seeded,
-    discovered_catalog,
-    read_in_process,
-    read_with_kill,
-    reference_events,
-    seed_groups,
-)
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import REGION, config, logs_client, now_ms
+from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill
+from testkit.delivery import DeliveryLedger
+from testkit.fake_logs import FakeCloudWatch
+from testkit.seeding import REGION, GroupShape, Seeded, logs_client, now_ms, reference_events, seed_groups
 
 SHAPES = [GroupShape(name, events=400, streams=2) for name in ("app/api", "app/gone", "app/worker")]
 VICTIM = "app/gone"

@@ -1,7 +1,7 @@
 """PyAirbyte runs the connector (its local executable, or the Docker image) into a DuckDB cache.
 
 PyAirbyte lives in its own environment (.venv-pyairbyte, `make pyairbyte-venv`): these tests run
-integration_tests/pyairbyte_runner.py there as a subprocess, one process per sync, with a cache directory per
+testkit/pyairbyte_runner.py there as a subprocess, one process per sync, with a cache directory per
 test. The second sync of a test reuses the cache, where PyAirbyte keeps the incremental state.
 """
 
@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import ENTRY_POINT, Event, config, now_ms, put_events
+from testkit import ROOT
+from testkit.connector import ENTRY_POINT, config
+from testkit.seeding import DAY, Event, now_ms, put_events
 
 pytestmark = pytest.mark.pyairbyte
 
-ROOT = Path(__file__).resolve().parents[1]
 PYAIRBYTE_PYTHON = ROOT / ".venv-pyairbyte" / "bin" / "python"
-RUNNER = ROOT / "integration_tests" / "pyairbyte_runner.py"
-DAY = 24 * 3600 * 1000
+RUNNER = ROOT / "testkit" / "pyairbyte_runner.py"
 COLUMNS = [
     "eventid",
     "timestamp",

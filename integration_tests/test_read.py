@@ -6,10 +6,8 @@ import time
 from collections import Counter
 from typing import Any
 
-from integration_tests.harness import Event, now_ms, put_events
-
-MINUTE = 60_000
-DAY = 24 * 60 * MINUTE
+from testkit.messages import state_entry
+from testkit.seeding import DAY, MINUTE, Event, now_ms, put_events
 
 
 def seed_groups(logs: Any, base: int) -> dict[str, list[Event]]:
@@ -98,9 +96,7 @@ def test_incremental_sync_returns_exactly_the_new_events(logs: Any, sync) -> Non
 def test_state_start_is_inclusive(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
     cut = now_ms() - DAY
     put_events(logs, "g", "s", [(cut - 1, "before"), (cut, "at"), (cut + 1, "after")])
-    state = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": "g"}, "stream_state": {"timestamp": cut}}}]
-
-    out = sync(state=state)
+    out = sync(state=[state_entry("g", cut)])
 
     assert out.events_of("g") == [(cut, "at"), (cut + 1, "after")]
     assert out.stream_state("g")["timestamp"] > cut + 1

@@ -1,4 +1,4 @@
-"""Reads through the AWS-faithful wrapper around moto (fake_cloudwatch.py). Faked here, because moto does
+"""Reads through the AWS-faithful wrapper around moto (testkit/fake_logs.py, testkit/filter_events.py). Faked here, because moto does
 not do it: FilterLogEvents' exclusive endTime, interleaving across log streams, logStreamNamePrefix, empty
 pages that still carry a nextToken, pages cut short (the 1 MB cap), and AWS-style event IDs."""
 
@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import logs_client, now_ms, put_events
-
-DAY = 86_400_000
+from testkit.fake_logs import FakeCloudWatch
+from testkit.messages import state_entry
+from testkit.seeding import DAY, logs_client, now_ms, put_events
 
 
 def test_paging_over_empty_and_partial_pages_returns_every_event_once(fake: FakeCloudWatch, sync: Any) -> None:
@@ -56,11 +55,7 @@ def test_window_edges_with_an_exclusive_end_lose_nothing(fake: FakeCloudWatch, s
     client = logs_client(fake.url)
     cut = now_ms() - DAY
     put_events(client, "g", "s", [(cut - 1, "before"), (cut, "at the state"), (cut + 1, "after")])
-    first_state = [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "g"}, "stream_state": {"timestamp": cut}}}
-    ]
-
-    first = sync(endpoint_url=fake.url, state=first_state)
+    first = sync(endpoint_url=fake.url, state=[state_entry("g", cut)])
     put_events(client, "g", "s", [(first.stream_state("g")["timestamp"], "exactly at the previous end")])
     second = sync(endpoint_url=fake.url, state=first.state)
 

@@ -3,20 +3,22 @@ failure paths, with distinctive fake secrets. Checked in stdout and stderr, raw,
 down to any 16 characters of: the base secret key, session token and access key ids, and the credentials
 moto's STS issued for the role.
 
-Faked (fake_cloudwatch.py): IAM's answers to AssumeRole (ExternalId required, 1-hour maximum session, an
+Faked (testkit/fake_sts.py, testkit/filter_events.py): IAM's answers to AssumeRole (ExternalId required, 1-hour maximum session, an
 unknown access key) and an AccessDenied on FilterLogEvents for one log group.
 """
 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import Output, config, configured_catalog, logs_client, now_ms, put_events, run_connector
+from testkit.connector import config, configured_catalog, run_connector
+from testkit.fake_logs import FakeCloudWatch
+from testkit.messages import Output
+from testkit.seeding import DAY, logs_client, now_ms, put_events
+from testkit.server_process import closed_port
 
 SECRET_KEY = "SECRETkey+DO-NOT-LEAK-1234567890abcdefghij"
 SESSION_TOKEN = "SESSIONtoken-DO-NOT-LEAK-IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD=="
@@ -25,7 +27,6 @@ UNKNOWN_ACCESS_KEY = "TESTDONOTLEAKUNKNOWN"
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
 ROLE_WITH_EXTERNAL_ID = "arn:aws:iam::123456789012:role/needs-external-id"
 ROLE_ONE_HOUR = "arn:aws:iam::123456789012:role/one-hour-max"
-DAY = 86_400_000
 
 
 FRAGMENT = 16  # a leak is any 16 characters of a secret, not only the whole of it
@@ -35,12 +36,6 @@ def fragments_of(value: str) -> set[str]:
     """Every FRAGMENT-long piece of the value as it could be printed: as is, JSON-escaped, URL-encoded."""
     forms = {value, json.dumps(value)[1:-1], quote(value, safe="")}
     return {form[i : i + FRAGMENT] for form in forms for i in range(len(form) - FRAGMENT + 1)}
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -> None:

@@ -3,14 +3,13 @@ moto lacks a behaviour: log classes, per-group AccessDenied)."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import config, logs_client, now_ms, put_events, run_connector
-
-DAY = 86_400_000
+from testkit.connector import config, run_connector
+from testkit.fake_logs import FakeCloudWatch
+from testkit.seeding import DAY, logs_client, now_ms, put_events
+from testkit.server_process import closed_port
 
 
 def test_spec(tmp_path: Path) -> None:
@@ -52,9 +51,7 @@ def test_check_fails_when_a_report_names_a_missing_group(tmp_path: Path, logs: A
 
 
 def test_check_reports_an_unreachable_endpoint(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     out = run_connector("check", tmp_path, config(f"http://127.0.0.1:{port}"))
     assert out.returncode == 0
     assert out.connection_status["status"] == "FAILED"

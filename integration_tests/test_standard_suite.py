@@ -23,14 +23,13 @@ import pytest
 import yaml
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
-from integration_tests import docker_support
-from integration_tests.harness import Event, logs_client, now_ms, put_events, run_connector
-from integration_tests.server_process import fake_cloudwatch
 from source_cloudwatch_logs import SourceCloudwatchLogs
+from testkit import ROOT, docker
+from testkit.connector import run_connector
+from testkit.seeding import HOUR, REGION, Event, logs_client, now_ms, put_events
+from testkit.server_process import fake_cloudwatch
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRETS_CONFIG = ROOT / "secrets" / "config.json"
-HOUR = 3_600_000
 ACCESS_GROUP = "/aws/apigateway/orders-api/access"
 LAMBDA_GROUP = "/aws/lambda/orders-handler"
 APP_GROUP = "app/orders-service"
@@ -88,10 +87,10 @@ def _bindable(host: str) -> bool:
 
 def _endpoint_host() -> tuple[str, str | None]:
     """Where the endpoint listens, and why containers cannot reach it (None if they can)."""
-    reason = docker_support.unavailable_reason()
+    reason = docker.unavailable_reason()
     if reason:
         return "127.0.0.1", reason
-    gateway = docker_support.bridge_gateway()
+    gateway = docker.bridge_gateway()
     if gateway is None:
         return "127.0.0.1", (
             "Docker has no default bridge network (dockerd runs with --bridge=none): the standard suite's "
@@ -115,7 +114,7 @@ def suite_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteEn
         SECRETS_CONFIG.write_text(
             json.dumps(
                 {
-                    "region_name": "us-east-1",
+                    "region_name": REGION,
                     "aws_access_key_id": "suite-access-key-id",
                     "aws_secret_access_key": "suite-secret-access-key",
                     "endpoint_url": url,

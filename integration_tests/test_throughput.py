@@ -1,4 +1,4 @@
-"""Pacing, throttling and progress through the real entry point. Faked (fake_cloudwatch.py): the server-side
+"""Pacing, throttling and progress through the real entry point. Faked (testkit/faults.py): the server-side
 rate limit answering like AWS (HTTP 400 ThrottlingException "Rate exceeded"), which moto never does."""
 
 from __future__ import annotations
@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch
-from integration_tests.harness import logs_client, now_ms, put_events
-
-DAY = 86_400_000
+from testkit.fake_logs import FakeCloudWatch
+from testkit.seeding import DAY, logs_client, now_ms, put_events
 
 
 def seed(fake: FakeCloudWatch, groups: int, events: int) -> dict[str, list[tuple[int, str]]]:

@@ -1,4 +1,5 @@
-"""Docker for the tests: is an engine there (and if not, why), build the connector image, reach the host.
+"""Docker for the tests: is an engine there (and if not, why), build the connector image, run it the way the
+Airbyte platform does, reach the host.
 
 Nothing here starts an engine: `make test` runs scripts/docker-engine.sh first, which does, or writes the
 reason it could not to `.docker-unavailable`. Tests that need Docker skip with that reason.
@@ -13,9 +14,14 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from testkit import ROOT
+from testkit.connector import write_inputs
+from testkit.messages import Output
+
 IMAGE = os.environ.get("CONNECTOR_IMAGE_TAG", "airbyte/source-cloudwatch-logs:dev")
 LOCAL_BASE_IMAGE = os.environ.get("LOCAL_BASE_IMAGE", "local/python-base:3.11")
 REASON_FILE = ROOT / ".docker-unavailable"
@@ -110,3 +116,23 @@ def bridge_gateway() -> str | None:
 def make_readable(path: Path) -> None:
     """The image runs as uid 1000: files the tests mount into it must be readable by others."""
     path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def run_image(
+    image: str,
+    command: str,
+    workdir: Path,
+    config: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any = None,
+) -> Output:
+    """`docker run --rm -i --network host -v <workdir>:/data <image> <command> --config /data/... ...`: the inputs
+    are files in `workdir`, mounted at /data; the container shares the host's network, so it reaches an
+    endpoint on the host's loopback."""
+    make_readable(workdir)
+    args = ["docker", "run", "--rm", "-i", "--network", "host", "-v", f"{workdir}:/data", image, command]
+    for name, path in write_inputs(workdir, config=config, catalog=catalog, state=state).items():
+        make_readable(path)
+        args += [f"--{name}", f"/data/{path.name}"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    return Output.parse(done.returncode, done.stdout, done.stderr)

@@ -1,43 +1,25 @@
-"""The fake's STS: AssumeRole checked like IAM, issued credentials enforced, requests logged with their
-signing key. Exercised with real boto3 clients, so the error shapes are what botocore parses from AWS."""
+"""The fake's STS (testkit/fake_sts.py): AssumeRole checked like IAM, issued credentials enforced, requests
+logged with their signing key. Exercised with real boto3 clients, so the error shapes are what botocore parses
+from AWS."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch, FaultPlan, update_plan
+from testkit.fake_logs import FakeCloudWatch
+from testkit.faults import FaultPlan, update_plan
+from testkit.tests.conftest import client, error_of
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-
-def client(
-    fake: FakeCloudWatch, service: str, key: str = "AKIABASE", secret: str = "s", token: str | None = None
-) -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=fake.url,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=NO_RETRIES,
-    )
-
-
-def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
-    response = raised.value.response
-    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+BASE_KEY = "AKIABASE"
 
 
 def assume(fake: FakeCloudWatch, **params: Any) -> dict[str, Any]:
-    return client(fake, "sts").assume_role(**{"RoleArn": ROLE, "RoleSessionName": "s1", **params})  # type: ignore[no-any-return]
+    return client(fake.url, "sts", BASE_KEY).assume_role(**{"RoleArn": ROLE, "RoleSessionName": "s1", **params})  # type: ignore[no-any-return]
 
 
 def test_assume_role_issues_credentials_dated_by_the_fake_clock(fake: FakeCloudWatch) -> None:
@@ -79,7 +61,9 @@ def test_short_sessions_and_expired_credentials_are_refused_like_aws(fake: FakeC
     fake.plan.assume_role_expiry_s = 5
     credentials = assume(fake, DurationSeconds=3600)["Credentials"]
     assert credentials["Expiration"] == now[0] + timedelta(seconds=5)
-    logs = client(fake, "logs", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    logs = client(
+        fake.url, "logs", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
 
     now[0] += timedelta(seconds=4.999)
     assert logs.describe_log_groups()["logGroups"] == []
@@ -87,7 +71,9 @@ def test_short_sessions_and_expired_credentials_are_refused_like_aws(fake: FakeC
     with pytest.raises(ClientError) as raised:
         logs.describe_log_groups()
     assert error_of(raised) == (400, "ExpiredTokenException", "The security token included in the request is expired")
-    sts = client(fake, "sts", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+    sts = client(
+        fake.url, "sts", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
     with pytest.raises(ClientError) as raised:
         sts.assume_role(RoleArn=ROLE, RoleSessionName="chained")
     assert error_of(raised) == (400, "ExpiredToken", "The security token included in the request is expired")
@@ -97,7 +83,7 @@ def test_short_sessions_and_expired_credentials_are_refused_like_aws(fake: FakeC
 def test_a_key_with_another_sessions_token_is_unknown(fake: FakeCloudWatch) -> None:
     first = assume(fake)["Credentials"]
     second = assume(fake)["Credentials"]
-    mixed = client(fake, "logs", first["AccessKeyId"], first["SecretAccessKey"], second["SessionToken"])
+    mixed = client(fake.url, "logs", first["AccessKeyId"], first["SecretAccessKey"], second["SessionToken"])
     with pytest.raises(ClientError) as raised:
         mixed.describe_log_groups()
     assert error_of(raised) == (
@@ -185,16 +171,16 @@ def test_unknown_keys_and_bad_signatures_on_logs_calls(fake: FakeCloudWatch) -> 
     fake.plan.invalid_access_keys = {"AKIAUNKNOWN"}
     fake.plan.bad_signature_keys = {"AKIAWRONGSECRET"}
     with pytest.raises(ClientError) as raised:
-        client(fake, "logs", "AKIAUNKNOWN").describe_log_groups()
+        client(fake.url, "logs", "AKIAUNKNOWN").describe_log_groups()
     assert error_of(raised) == (
         400,
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
     )
     with pytest.raises(ClientError) as raised:
-        client(fake, "logs", "AKIAWRONGSECRET").describe_log_groups()
+        client(fake.url, "logs", "AKIAWRONGSECRET").describe_log_groups()
     assert error_of(raised)[:2] == (400, "InvalidSignatureException")
-    assert client(fake, "logs", "AKIAFINE").describe_log_groups()["logGroups"] == []
+    assert client(fake.url, "logs", "AKIAFINE").describe_log_groups()["logGroups"] == []
     assert [(r.operation, r.access_key) for r in fake.received] == [
         ("DescribeLogGroups", "AKIAUNKNOWN"),
         ("DescribeLogGroups", "AKIAWRONGSECRET"),
@@ -227,7 +213,7 @@ def test_update_plan_and_reset(fake: FakeCloudWatch) -> None:
     fake.plan.invalid_access_keys = {"AKIAUNKNOWN"}
     assume(fake)
     with pytest.raises(ClientError):
-        client(fake, "logs", "AKIAUNKNOWN").describe_log_groups()
+        client(fake.url, "logs", "AKIAUNKNOWN").describe_log_groups()
     fake.reset()
     assert (fake.received, fake.issued_credentials, fake.rejections) == ([], [], {})
     assert abs(fake.clock() - datetime.now(UTC)) < timedelta(seconds=5)

@@ -1,96 +1,22 @@
-"""The fake CloudWatch Logs endpoint answers like AWS, exercised with real boto3 clients."""
+"""The fake CloudWatch Logs endpoint (testkit/fake_logs.py, testkit/filter_events.py) answers like AWS."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionClosedError
+from botocore.exceptions import ClientError
 
-from integration_tests.fake_cloudwatch import FakeCloudWatch, FaultPlan, parse_filter_terms
+from testkit.fake_logs import FakeCloudWatch
+from testkit.filter_events import parse_filter_terms
+from testkit.seeding import filter_pages
+from testkit.tests.conftest import client, error_of, seed
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 GROUP = "/test/app"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeCloudWatch]:
-    fake = FakeCloudWatch()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server: FakeCloudWatch) -> FakeCloudWatch:
-    server.plan = FaultPlan()
-    server.reset()
-    return server
-
-
-def make_client(url: str, service: str = "logs") -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        endpoint_url=url,
-        config=NO_RETRIES,
-    )
-
-
-@pytest.fixture
-def logs(fake: FakeCloudWatch) -> Any:
-    return make_client(fake.url)
-
-
-@pytest.fixture
-def base_ms() -> int:
-    """A recent timestamp: moto rejects events older than 14 days."""
-    return (int(time.time() * 1000) // 1000 - 3600) * 1000
-
-
-def seed(logs: Any, group: str, streams: dict[str, list[tuple[int, str]]]) -> None:
-    """Create ``group`` (if needed) and its streams holding (timestamp, message) events."""
-    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
-        logs.create_log_group(logGroupName=group)
-    for stream, events in streams.items():
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        if events:
-            log_events = [{"timestamp": ts, "message": message} for ts, message in events]
-            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=log_events)
-
-
 def all_pages(logs: Any, **params: Any) -> list[dict[str, Any]]:
-    pages = []
-    while True:
-        page = logs.filter_log_events(**params)
-        pages.append(page)
-        if "nextToken" not in page:
-            return pages
-        params["nextToken"] = page["nextToken"]
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
-    response = excinfo.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
-
-
-# ----- FilterLogEvents semantics ---------------------------------------------------------------------------
+    return list(filter_pages(logs, **params))
 
 
 def test_start_time_inclusive_end_time_exclusive(logs: Any, base_ms: int) -> None:
@@ -283,7 +209,7 @@ def test_denied_groups(fake: FakeCloudWatch, logs: Any, base_ms: int) -> None:
 def test_requests_log_records_what_the_client_sent(fake: FakeCloudWatch, logs: Any, base_ms: int) -> None:
     seed(logs, GROUP, {"s": [(base_ms, "m")]})
     logs.filter_log_events(logGroupName=GROUP, startTime=base_ms, endTime=base_ms + 10, limit=7)
-    sts = make_client(fake.url, "sts")
+    sts = client(fake.url, "sts")
     sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/reader", RoleSessionName="sess", DurationSeconds=3600)
 
     filters = [params for op, params in fake.requests if op == "FilterLogEvents"]
@@ -294,107 +220,3 @@ def test_requests_log_records_what_the_client_sent(fake: FakeCloudWatch, logs: A
     assert assume[0]["RoleSessionName"] == "sess"
     assert fake.calls["FilterLogEvents"] == 1
     assert fake.calls["AssumeRole"] == 1
-
-
-# ----- faults --------------------------------------------------------------------------------------------
-
-
-def test_rate_limit_throttles_like_aws(fake: FakeCloudWatch, logs: Any) -> None:
-    fake.plan.rate_limits = {"DescribeLogGroups": 1.0}
-
-    logs.describe_log_groups()
-    with pytest.raises(ClientError) as excinfo:
-        logs.describe_log_groups()
-
-    assert error_of(excinfo) == (400, "ThrottlingException", "Rate exceeded")
-    assert excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/x-amz-json-1.1"
-    assert fake.throttles == {"DescribeLogGroups": 1}
-    assert fake.calls["DescribeLogGroups"] == 2
-    time.sleep(1.05)
-    logs.describe_log_groups()
-    assert fake.throttles == {"DescribeLogGroups": 1}
-
-
-def test_throttle_all_storm(fake: FakeCloudWatch, logs: Any) -> None:
-    fake.plan.throttle_all = True
-    for _ in range(3):
-        with pytest.raises(ClientError) as excinfo:
-            logs.describe_log_groups()
-        assert error_of(excinfo)[:2] == (400, "ThrottlingException")
-    fake.plan.throttle_all = False
-
-    logs.describe_log_groups()
-
-    assert fake.throttles == {"DescribeLogGroups": 3}
-
-
-def test_error_rate_gives_500_and_503(fake: FakeCloudWatch, logs: Any) -> None:
-    fake.plan.error_rate = 1.0
-
-    seen = []
-    for _ in range(2):
-        with pytest.raises(ClientError) as excinfo:
-            logs.describe_log_groups()
-        seen.append(error_of(excinfo)[:2])
-
-    assert seen == [(500, "InternalFailure"), (503, "ServiceUnavailableException")]
-    assert fake.faults == {"DescribeLogGroups": 2}
-
-
-def test_drop_rate_closes_the_connection(fake: FakeCloudWatch, logs: Any) -> None:
-    fake.plan.drop_rate = 1.0
-
-    with pytest.raises(ConnectionClosedError):
-        logs.describe_log_groups()
-    fake.plan.drop_rate = 0.0
-    logs.describe_log_groups()
-
-    assert fake.faults == {"DescribeLogGroups": 1}
-    assert fake.calls["DescribeLogGroups"] == 2
-
-
-def test_latency(fake: FakeCloudWatch, logs: Any) -> None:
-    fake.plan.latency_s = 0.2
-
-    started = time.monotonic()
-    logs.describe_log_groups()
-
-    assert time.monotonic() - started >= 0.2
-
-
-# ----- separate process ----------------------------------------------------------------------------------
-
-
-def test_cli_serves_and_reports_stats(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "integration_tests.fake_cloudwatch", "--port", "0"]
-    command += ["--latency", "0.01", "--rate", "DescribeLogGroups=5"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        assert line.startswith("READY http://127.0.0.1:")
-        url = line.split()[1]
-        logs = make_client(url)
-
-        logs.create_log_group(logGroupName="/cli")
-        groups = logs.describe_log_groups()["logGroups"]
-        plan_request = urllib.request.Request(
-            f"{url}/_fake/plan", data=json.dumps({"throttle_all": True}).encode(), method="POST"
-        )
-        with urllib.request.urlopen(plan_request) as response:
-            assert response.status == 200
-        with pytest.raises(ClientError) as excinfo:
-            logs.describe_log_groups()
-        with urllib.request.urlopen(f"{url}/_fake/stats") as response:
-            stats = json.loads(response.read())
-
-        assert [(g["logGroupName"], g["logGroupClass"]) for g in groups] == [("/cli", "STANDARD")]
-        assert error_of(excinfo)[:2] == (400, "ThrottlingException")
-        assert stats == {
-            "calls": {"CreateLogGroup": 1, "DescribeLogGroups": 2},
-            "throttles": {"DescribeLogGroups": 1},
-            "faults": {},
-        }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

@@ -3,7 +3,7 @@
 PyAirbyte pins its own airbyte-cdk, so it lives in `.venv-pyairbyte`, not in the connector's environment;
 the tests start this script there as a subprocess:
 
-    .venv-pyairbyte/bin/python integration_tests/pyairbyte_runner.py '<job as JSON>'
+    .venv-pyairbyte/bin/python testkit/pyairbyte_runner.py '<job as JSON>'
 
 The job: {"config": {...}, "cache_dir": "...", and either "local_executable": "/path/to/source-cloudwatch-logs"
 or "docker_image": "airbyte/source-cloudwatch-logs:dev"}. It runs check(), select_all_streams() and read()

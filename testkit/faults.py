@@ -1,0 +1,181 @@
+"""What the fake does wrong, on purpose: the :class:`FaultPlan` (changeable while the fake serves, also over
+its control API), and the machinery that carries it out for each CloudWatch Logs call: latency, token-bucket
+throttling per operation, throttling storms, HTTP 500/503 answers and dropped connections.
+
+The plan's other fields are carried out where the behaviour lives: FilterLogEvents' pages, denials and log
+classes in filter_events.py, IAM's checks of AssumeRole and of credentials in fake_sts.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, NoReturn
+from wsgiref.types import WSGIEnvironment
+
+THROTTLING = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+"""The JSON body of AWS's throttling answer (HTTP 400)."""
+_SERVER_ERRORS = [
+    (500, {"__type": "InternalFailure", "message": "An internal error occurred."}),
+    (503, {"__type": "ServiceUnavailableException", "message": "The service is unavailable."}),
+]
+
+
+@dataclass
+class FaultPlan:
+    """What the fake does wrong. Every field may be changed while the fake is serving."""
+
+    latency_s: float = 0.0
+    """Sleep this long before answering any AWS call (logs and STS)."""
+    rate_limits: dict[str, float] = field(default_factory=dict)
+    """Operation name -> requests per second (token bucket, burst max(1, rate)); absent = unlimited."""
+    throttle_all: bool = False
+    """Every logs call is throttled while True."""
+    error_rate: float = 0.0
+    """Fraction of logs calls answered with 500 InternalFailure / 503 ServiceUnavailable (alternating)."""
+    drop_rate: float = 0.0
+    """Fraction of logs calls whose connection is closed without any response."""
+    seed: int = 0
+    """Seed of the random.Random behind error_rate and drop_rate (re-seeded when changed)."""
+    empty_page_every: int = 0
+    """FilterLogEvents: every Nth page of a paging sequence is empty but carries a nextToken (1 never ends)."""
+    page_event_cap: int | None = None
+    """FilterLogEvents: at most this many events per page, whatever the limit."""
+    reject_next_token_once: bool = False
+    """The next FilterLogEvents call carrying a nextToken fails as if the token expired; then resets."""
+    infrequent_access_groups: set[str] = field(default_factory=set)
+    """Log groups of class INFREQUENT_ACCESS (FilterLogEvents fails on them)."""
+    deny_groups: set[str] = field(default_factory=set)
+    """Log groups on which FilterLogEvents is denied by IAM."""
+    assume_role_expiry_s: float | None = None
+    """AssumeRole issues credentials expiring this many seconds after the fake's clock (None: DurationSeconds)."""
+    untrusted_roles: set[str] = field(default_factory=set)
+    """Role ARNs whose trust policy does not trust the caller: AssumeRole answers AccessDenied."""
+    role_external_ids: dict[str, str] = field(default_factory=dict)
+    """Role ARN -> the ExternalId its trust policy requires (sts:ExternalId condition); else AccessDenied."""
+    role_max_session_s: dict[str, int] = field(default_factory=dict)
+    """Role ARN -> its MaxSessionDuration; a longer DurationSeconds answers ValidationError."""
+    invalid_access_keys: set[str] = field(default_factory=set)
+    """Access key ids AWS does not know: InvalidClientTokenId (STS) / UnrecognizedClientException (logs)."""
+    bad_signature_keys: set[str] = field(default_factory=set)
+    """Access key ids sent with a wrong secret key: SignatureDoesNotMatch / InvalidSignatureException."""
+
+
+_SET_FIELDS = {
+    "infrequent_access_groups",
+    "deny_groups",
+    "untrusted_roles",
+    "invalid_access_keys",
+    "bad_signature_keys",
+}
+
+
+def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
+    """Apply a JSON-style dict of field values to ``plan`` (lists become sets where needed)."""
+    known = {f.name for f in fields(FaultPlan)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ValueError(f"unknown FaultPlan fields: {unknown}")
+    for name, value in changes.items():
+        if name in _SET_FIELDS:
+            value = set(value)
+        elif name == "rate_limits":
+            value = {str(op): float(rate) for op, rate in value.items()}
+        elif name == "role_external_ids":
+            value = {str(role): str(external_id) for role, external_id in value.items()}
+        elif name == "role_max_session_s":
+            value = {str(role): int(seconds) for role, seconds in value.items()}
+        setattr(plan, name, value)
+
+
+class TokenBucket:
+    """Token bucket refilled at ``rate`` tokens/s holding at most max(1, rate) tokens."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = max(1.0, rate)
+        self.stamp = time.monotonic()
+
+    def try_take(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        capacity = max(1.0, rate)
+        now = time.monotonic()
+        self.rate = rate
+        self.tokens = min(capacity, self.tokens + (now - self.stamp) * rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class FaultInjector:
+    """Carries out a plan's latency, throttling, server errors and dropped connections, call by call."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.reset(seed)
+
+    def reset(self, seed: int) -> None:
+        """Fresh token buckets, the random draws restarted from `seed`, the 500/503 alternation from 500."""
+        with self._lock:
+            self._buckets: dict[str, TokenBucket] = {}
+            self._seed = seed
+            self._rng = random.Random(seed)
+            self._server_errors = 0
+
+    @staticmethod
+    def sleep(plan: FaultPlan) -> None:
+        if plan.latency_s > 0:
+            time.sleep(plan.latency_s)
+
+    def throttled(self, plan: FaultPlan, operation: str) -> bool:
+        """Whether this call of `operation` is throttled (a storm, or its rate limit's bucket is empty)."""
+        if plan.throttle_all:
+            return True
+        rate = plan.rate_limits.get(operation)
+        if rate is None:
+            return False
+        with self._lock:
+            bucket = self._buckets.setdefault(operation, TokenBucket(rate))
+            return not bucket.try_take(rate)
+
+    def draw(self, plan: FaultPlan) -> Literal["drop", "error"] | None:
+        """Whether this call's connection is dropped, or it gets a server error, or neither."""
+        if plan.drop_rate <= 0 and plan.error_rate <= 0:
+            return None
+        with self._lock:
+            if plan.seed != self._seed:
+                self._seed = plan.seed
+                self._rng = random.Random(plan.seed)
+            if plan.drop_rate > 0 and self._rng.random() < plan.drop_rate:
+                return "drop"
+            if plan.error_rate > 0 and self._rng.random() < plan.error_rate:
+                return "error"
+        return None
+
+    def server_error(self) -> tuple[int, dict[str, str]]:
+        """(HTTP status, JSON body) of the next server error: 500 InternalFailure and 503 ServiceUnavailable
+        in turn."""
+        with self._lock:
+            status, body = _SERVER_ERRORS[self._server_errors % len(_SERVER_ERRORS)]
+            self._server_errors += 1
+        return status, body
+
+    @staticmethod
+    def drop_connection(environ: WSGIEnvironment) -> NoReturn:
+        """Close the client's connection before any byte of the response is written.
+
+        Shutting the socket down sends a FIN; raising a ConnectionError then makes werkzeug treat the
+        request as a dropped connection (it writes nothing and logs nothing). The client reads EOF where
+        the status line should be: botocore raises ConnectionClosedError.
+        """
+        sock: socket.socket = environ["werkzeug.socket"]
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("fake CloudWatch dropped the connection")
