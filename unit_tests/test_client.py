@@ -14,6 +14,7 @@ from botocore.retries.standard import ExponentialBackoff
 from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS, connect
 from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace
 from source_cloudwatch_logs.spec import parse_config
+from unit_tests.conftest import BASE_CONFIG
 
 
 def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +59,7 @@ def test_sustained_throttling_never_exhausts_a_retry_quota(monkeypatch: pytest.M
     """botocore's standard retry quota (500 tokens, 5 per throttled retry) stops retrying after 100 throttled
     retries of one client. Here 30 calls are each throttled 5 times before they succeed (150 throttled retries):
     every call succeeds. Faked: the HTTP exchange (AWS's throttling answer), and backoff sleeps are zero."""
-    logs = connect(parse_config({"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}))
+    logs = connect(parse_config(BASE_CONFIG))
     throttled = {"__type": "ThrottlingException", "message": "Rate exceeded"}
     answers = ([(400, throttled)] * 5 + [(200, {"events": []})]) * 30
 
