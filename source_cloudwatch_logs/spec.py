@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -244,6 +245,21 @@ class CloudWatchLogsConfig(BaseModel):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator(
+        "session_duration",
+        "ingestion_delay_seconds",
+        "lookback_window_seconds",
+        "num_workers",
+        "requests_per_second",
+        mode="before",
+    )
+    @classmethod
+    def _empty_number_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        """The older connector's spec wrote "" for an unset session_duration; "" and null mean the default."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return cls.model_fields[str(info.field_name)].default
+        return value
 
     @field_validator("start_date", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from source_cloudwatch_logs.client import client_config
 from source_cloudwatch_logs.credentials import (
     make_session,
 )
-from source_cloudwatch_logs.spec import connection_specification, parse_config
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config
 from unit_tests.conftest import BASE_CONFIG, ROLE
 
 BASE = {"region_name": "us-east-1"}
@@ -216,7 +216,6 @@ def test_session_durations_that_are_accepted(given: int | None, expected: int) -
         (43201, "Input should be less than or equal to 43200"),
         (3600.5, "Input should be a valid integer, got a number with a fractional part"),
         ("an hour", "Input should be a valid integer, unable to parse string as an integer"),
-        (None, "Input should be a valid integer"),
     ],
 )
 def test_session_durations_that_are_refused(given: Any, problem: str) -> None:
@@ -283,3 +282,13 @@ def test_a_region_with_a_trailing_line_break_inside_a_pattern_is_refused() -> No
     assert raised.value.message == (
         "Invalid configuration: `region_name` is not an AWS region name; use one like us-east-1 or eu-west-2."
     )
+
+
+@pytest.mark.parametrize("empty", ["", "  ", None])
+def test_empty_and_null_numbers_mean_the_default(empty: Any) -> None:
+    """The older connector's spec defaulted session_duration to "" (issue 15, item 6)."""
+    fields = ["session_duration", "ingestion_delay_seconds", "lookback_window_seconds", "num_workers"]
+    config = parse_config({**BASE, **dict.fromkeys(fields, empty), "requests_per_second": empty})
+    defaults = {name: CloudWatchLogsConfig.model_fields[name].default for name in [*fields, "requests_per_second"]}
+    assert {name: getattr(config, name) for name in defaults} == defaults
+    assert config.session_duration == 3600
