@@ -87,7 +87,7 @@ def test_unusable_state_is_reported_and_the_usable_rest_is_used(tmp_path: Path, 
     warnings = out.logs("WARN")
     again = "the stream is read again from its start (start_date or the oldest data). Events already delivered repeat with the same eventId."
     assert "State entry 6 has an unknown shape and was ignored." in warnings
-    assert "State for stream 'gone' is ignored: the stream is not in the catalog." in warnings
+    assert "State for stream 'gone' is ignored: not in the catalog." in warnings
     assert f"State of stream 'negative' is not usable (its `timestamp` -5 is negative): {again}" in warnings
     assert f"State of stream 'text' is not usable (its `timestamp` is not a number): {again}" in warnings
     assert any(w.startswith(f"State of stream 'future' is not usable (its `timestamp` {future} (") for w in warnings)

@@ -25,16 +25,17 @@ RETRY_MODE = "standard"
 READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
 CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachable endpoint
 CONNECT_TIMEOUT_S = 10
-READ_TIMEOUT_S = 60
+READ_TIMEOUT_S = 60  # a full 1 MB page can take seconds; a silent endpoint costs attempts x this in a sync
+CHECK_READ_TIMEOUT_S = 10  # check answers within about CHECK_MAX_ATTEMPTS x (connect + read timeout)
 USER_AGENT = "airbyte-source-cloudwatch-logs"
 
 
-def client_config(max_attempts: int, pool_size: int = 10) -> Config:
+def client_config(max_attempts: int, pool_size: int = 10, read_timeout_s: float = READ_TIMEOUT_S) -> Config:
     return Config(
         retries={"mode": RETRY_MODE, "total_max_attempts": max_attempts},
         max_pool_connections=pool_size,
         connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
+        read_timeout=read_timeout_s,
         user_agent_extra=USER_AGENT,
     )
 
@@ -87,9 +88,11 @@ class LogsClient:
     endpoint: str
     stats: ApiStats
 
-    def failure(self, action: Action, *, stream: str | None = None, log_group: str | None = None) -> Failure:
+    def failure(
+        self, action: Action, *, stream: str | None = None, log_group: str | None = None, field: str | None = None
+    ) -> Failure:
         """Where a failed call of `action` went, for `errors.aws_failure`."""
-        return Failure(action=action, region=self.region, endpoint=self.endpoint, stream=stream, log_group=log_group)
+        return Failure(action, self.region, self.endpoint, stream=stream, log_group=log_group, field=field)
 
 
 def connect(
@@ -97,11 +100,12 @@ def connect(
     *,
     max_attempts: int = READ_MAX_ATTEMPTS,
     pool_size: int = 10,
+    read_timeout_s: float = READ_TIMEOUT_S,
     clock: Callable[[], datetime] | None = None,
 ) -> LogsClient:
     """The shared, paced client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a
     config_error raised here, before any call. `clock` replaces botocore's clock for role renewal (tests)."""
-    botocore_config = client_config(max_attempts, pool_size)
+    botocore_config = client_config(max_attempts, pool_size, read_timeout_s)
     try:
         session = make_session(config, sts_config=botocore_config, clock=clock)
         client = session.client(

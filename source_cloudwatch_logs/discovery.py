@@ -1,14 +1,22 @@
-"""Log groups and custom reports, turned into stream definitions."""
+"""Log groups and custom reports, turned into stream definitions.
+
+One report that cannot be read now (its group deleted, or of a class FilterLogEvents refuses) never fails a
+discover or a sync: it is left out with a warning naming the report, like a deleted log group. `check` fails
+on it (the report is the user's to fix). A log group named like a report is not offered as a stream: the
+configured report keeps its name.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.log_groups import LogGroup, LogGroups
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport, config_error
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
+
+PREFIX_FIELD = "log_group_prefix"
 
 
 @dataclass(frozen=True)
@@ -18,58 +26,97 @@ class StreamDefinition:
     name: str
     group: LogGroup
     query: EventQuery
+    field: str | None = None  # the custom report it comes from, e.g. `custom_log_reports[0]`
 
     @classmethod
     def of_group(cls, group: LogGroup) -> StreamDefinition:
         return cls(name=group.name, group=group, query=EventQuery(log_group=group.name))
 
     @classmethod
-    def of_report(cls, report: CustomLogReport, group: LogGroup) -> StreamDefinition:
+    def of_report(cls, report: CustomLogReport, group: LogGroup, index: int = 0) -> StreamDefinition:
         query = EventQuery(
             log_group=group.name,
             log_stream_names=tuple(report.log_stream_names) if report.log_stream_names else None,
             log_stream_name_prefix=report.log_stream_name_prefix,
             filter_pattern=report.filter_pattern,
         )
-        return cls(name=report.name, group=group, query=query)
+        return cls(name=report.name, group=group, query=query, field=report_field(index))
 
 
-def _warn_unreadable(groups: Iterable[LogGroup], logger: logging.Logger) -> None:
-    for group in groups:
-        logger.warning(
-            f"Log group '{group.name}' is not offered as a stream: its log class {group.log_class} does not "
-            "support FilterLogEvents (only STANDARD does). Use a STANDARD log group to replicate it."
-        )
+@dataclass(frozen=True)
+class Discovery:
+    streams: list[StreamDefinition]
+    report_problems: list[str] = field(default_factory=list)  # reports left out, each naming its field
+
+
+def report_field(index: int) -> str:
+    return f"custom_log_reports[{index}]"
 
 
 def discover_streams(
-    log_groups: LogGroups, config: CloudWatchLogsConfig, logger: logging.Logger
-) -> list[StreamDefinition]:
-    """One stream per readable log group under the prefix, then one per custom report."""
-    groups = list(log_groups.list(config.log_group_prefix))
-    _warn_unreadable((group for group in groups if not group.readable), logger)
-    streams = [StreamDefinition.of_group(group) for group in groups if group.readable]
-    by_name = {group.name: group for group in groups}
-    taken = {stream.name for stream in streams}
+    log_groups: LogGroups,
+    config: CloudWatchLogsConfig,
+    logger: logging.Logger,
+    *,
+    names: Collection[str] | None = None,
+) -> Discovery:
+    """One stream per readable log group under the prefix, then one per readable custom report.
 
-    for index, report in enumerate(config.custom_log_reports or []):
-        field = f"custom_log_reports[{index}]"
-        if report.name in taken:
-            raise config_error(
-                f"`{field}.name` '{report.name}' is also the name of a discovered log group; "
-                "choose another stream name for the report."
+    With `names` (the streams a catalog selects), only those groups are described: a read of a few streams
+    costs a few calls, however many groups the account holds.
+    """
+    if names is None:
+        prefix_field = PREFIX_FIELD if config.log_group_prefix else None
+        groups = list(log_groups.list(config.log_group_prefix, field=prefix_field))
+    else:
+        report_names = {report.name for report in config.custom_log_reports or []}
+        prefix = config.log_group_prefix or ""
+        groups = list(log_groups.named({n for n in names if n not in report_names and n.startswith(prefix)}))
+    return streams_of(groups, log_groups, config, logger)
+
+
+def streams_of(
+    groups: list[LogGroup], log_groups: LogGroups, config: CloudWatchLogsConfig, logger: logging.Logger
+) -> Discovery:
+    """The streams of these groups and of the custom reports (whose groups are looked up by name if needed)."""
+    reports = config.custom_log_reports or []
+    report_names = {report.name for report in reports}
+    by_name = {group.name: group for group in groups}
+    missing_report_groups = {r.log_group_name for r in reports if r.log_group_name not in by_name}
+    if missing_report_groups:
+        by_name.update({group.name: group for group in log_groups.named(missing_report_groups)})
+
+    streams: list[StreamDefinition] = []
+    for group in groups:
+        if group.name in report_names:
+            logger.warning(
+                f"Log group '{group.name}' is not offered as a stream: a custom report has that name, and keeps "
+                "it. Rename the report to replicate both."
             )
-        group = by_name.get(report.log_group_name) or log_groups.get(report.log_group_name)
-        if group is None:
-            raise config_error(
-                f"`{field}.log_group_name` '{report.log_group_name}' does not exist in region "
-                f"{config.region_name}; fix the name or remove the report."
+        elif not group.readable:
+            logger.warning(_unreadable(f"Log group '{group.name}' is not offered as a stream", group))
+        else:
+            streams.append(StreamDefinition.of_group(group))
+
+    problems: list[str] = []
+    for index, report in enumerate(reports):
+        where = f"`{report_field(index)}.log_group_name` '{report.log_group_name}'"
+        found = by_name.get(report.log_group_name)
+        if found is None:
+            problems.append(
+                f"{where} does not exist in region {config.region_name}: fix the name or remove the report."
             )
-        if not group.readable:
-            raise config_error(
-                f"`{field}.log_group_name` '{group.name}' has log class {group.log_class}, which does not "
-                "support FilterLogEvents; only STANDARD log groups can be read."
-            )
-        streams.append(StreamDefinition.of_report(report, group))
-        taken.add(report.name)
-    return streams
+        elif not found.readable:
+            problems.append(_unreadable(where, found))
+        else:
+            streams.append(StreamDefinition.of_report(report, found, index))
+    for problem in problems:
+        logger.warning(f"Custom report not offered as a stream: {problem}")
+    return Discovery(streams=streams, report_problems=problems)
+
+
+def _unreadable(what: str, group: LogGroup) -> str:
+    return (
+        f"{what}: its log class {group.log_class} does not support FilterLogEvents (only STANDARD does). "
+        "Use a STANDARD log group to replicate it."
+    )

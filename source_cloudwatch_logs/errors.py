@@ -41,6 +41,7 @@ class Failure:
     endpoint: str
     stream: str | None = None
     log_group: str | None = None
+    field: str | None = None  # the setting whose value was sent, when the call carried one the user chose
 
 
 Explain = Callable[[str, str, Failure], str]  # (code, AWS's message, where) -> what the user reads
@@ -69,6 +70,12 @@ def _generic(code: str, message: str, failure: Failure) -> str:
     return f"{failure.action} failed with {code}: {message}"
 
 
+def _rejected_parameter(code: str, message: str, failure: Failure) -> str:
+    if failure.field is None:
+        return _generic(code, message, failure)
+    return f"AWS rejected `{failure.field}` ({code}: {message}). Fix `{failure.field}` and run check again."
+
+
 CREDENTIAL_ERROR_CODES = (
     "UnrecognizedClientException",
     "InvalidSignatureException",
@@ -86,6 +93,8 @@ LOGS_ERRORS: dict[str, tuple[FailureType, Explain]] = {
     "AccessDenied": (FailureType.config_error, _permission_denied),
     "ResourceNotFoundException": (FailureType.config_error, _not_found),
     "InvalidOperationException": (FailureType.config_error, _generic),
+    # A validation error is the user's when the call carried a value they chose (`Failure.field`), else transient.
+    "InvalidParameterException": (FailureType.system_error, _rejected_parameter),
 }
 
 # sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
@@ -115,9 +124,11 @@ def is_assume_role_error(error: BaseException) -> bool:
     return isinstance(error, ClientError) and error.operation_name == "AssumeRole"
 
 
-def failure_type(error: BaseException) -> FailureType:
+def failure_type(error: BaseException, failure: Failure | None = None) -> FailureType:
     """config_error when the user must change something (keys, role, permissions, names), else transient."""
     code = error_code(error)
+    if code == "InvalidParameterException" and failure is not None and failure.field is not None:
+        return FailureType.config_error
     if is_assume_role_error(error):
         return FailureType.config_error if code in ASSUME_ROLE_CONFIG_ERROR_CODES else FailureType.system_error
     if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
@@ -210,5 +221,5 @@ def aws_failure(error: BaseException, failure: Failure) -> AirbyteTracedExceptio
     return AirbyteTracedException(
         message=message,
         internal_message=f"{failure.action}: {type(error).__name__} {error_code(error) or ''}".rstrip(),
-        failure_type=failure_type(error),
+        failure_type=failure_type(error, failure),
     )

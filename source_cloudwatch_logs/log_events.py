@@ -54,16 +54,21 @@ class LogEvents:
         """One call for one event: raises the API's error as is (check explains it in its own words)."""
         self._logs.client.filter_log_events(**query.params(), limit=1)
 
-    def window(self, query: EventQuery, start: int, end: int, *, stream: str) -> Iterator[list[dict[str, Any]]]:
-        """The pages of `[start, end)`, each a list of events with timestamps in the window."""
+    def window(
+        self, query: EventQuery, start: int, end: int, *, stream: str, field: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The pages of `[start, end)`, each a list of events with timestamps in the window. `field` is the
+        setting the query's parameters come from (a custom report), named if AWS rejects them."""
         restarts = 0
         while True:
             try:
                 yield from self._pages(query, start, end)
                 return
             except ClientError as error:
-                if not _token_rejected(error) or restarts >= MAX_WINDOW_RESTARTS:
-                    raise self._failure(error, query, stream) from None
+                if not _token_rejected(error):
+                    raise self._failure(error, query, stream, field) from None
+                if restarts >= MAX_WINDOW_RESTARTS:  # tokens kept expiring: time, not the user's settings
+                    raise self._failure(error, query, stream, None) from None
                 restarts += 1
 
     def _pages(self, query: EventQuery, start: int, end: int) -> Iterator[list[dict[str, Any]]]:
@@ -79,10 +84,9 @@ class LogEvents:
                 return
             params["nextToken"] = token
 
-    def _failure(self, error: ClientError, query: EventQuery, stream: str) -> Exception:
-        return aws_failure(
-            error, self._logs.failure(Action.FILTER_LOG_EVENTS, stream=stream, log_group=query.log_group)
-        )
+    def _failure(self, error: ClientError, query: EventQuery, stream: str, field: str | None) -> Exception:
+        failure = self._logs.failure(Action.FILTER_LOG_EVENTS, stream=stream, log_group=query.log_group, field=field)
+        return aws_failure(error, failure)
 
 
 def _token_rejected(error: ClientError) -> bool:

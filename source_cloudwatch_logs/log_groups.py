@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -13,6 +14,7 @@ from source_cloudwatch_logs.client import LogsClient
 from source_cloudwatch_logs.errors import Action, aws_failure
 
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
+IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call
 # FilterLogEvents works only on these classes; on INFREQUENT_ACCESS (and the newer DELIVERY class)
 # it fails with InvalidOperationException. A missing class is a group created before classes existed.
 READABLE_CLASSES = {None, "STANDARD"}
@@ -52,26 +54,31 @@ class LogGroups:
         self._logs = logs
         self.server_time_ms: int | None = None
 
-    def list(self, prefix: str | None = None) -> Iterator[LogGroup]:
-        try:
-            yield from self._pages(prefix)
-        except (ClientError, BotoCoreError) as error:
-            raise aws_failure(error, self._logs.failure(Action.DESCRIBE_LOG_GROUPS)) from None
-
-    def get(self, name: str) -> LogGroup | None:
-        """The log group with exactly this name, or None."""
-        for group in self.list(prefix=name):
-            if group.name == name:
-                return group
-            if group.name > name:  # results are sorted by name
-                return None
-        return None
-
-    def _pages(self, prefix: str | None) -> Iterator[LogGroup]:
+    def list(
+        self, prefix: str | None = None, *, field: str | None = None, pages: int | None = None
+    ) -> Iterator[LogGroup]:
+        """Every group whose name starts with `prefix` (the setting `field`, named in a rejection), by name;
+        only the first `pages` pages when given."""
         params: dict[str, Any] = {"limit": DESCRIBE_PAGE_SIZE}
         if prefix:
             params["logGroupNamePrefix"] = prefix
-        while True:
+        yield from self._pages(params, field, pages)
+
+    def named(self, names: Iterable[str], *, field: str | None = None) -> Iterator[LogGroup]:
+        """The groups with exactly these names that exist, asked for IDENTIFIERS_PER_CALL names at a time."""
+        wanted = sorted(set(names))
+        for start in range(0, len(wanted), IDENTIFIERS_PER_CALL):
+            params = {"logGroupIdentifiers": wanted[start : start + IDENTIFIERS_PER_CALL]}
+            yield from self._pages(params, field)
+
+    def _pages(self, params: dict[str, Any], field: str | None, pages: int | None = None) -> Iterator[LogGroup]:
+        try:
+            yield from self._paged(params, pages)
+        except (ClientError, BotoCoreError) as error:
+            raise aws_failure(error, self._logs.failure(Action.DESCRIBE_LOG_GROUPS, field=field)) from None
+
+    def _paged(self, params: dict[str, Any], pages: int | None) -> Iterator[LogGroup]:
+        for _ in itertools.count() if pages is None else range(pages):
             page = self._logs.client.describe_log_groups(**params)
             if self.server_time_ms is None:
                 self.server_time_ms = _server_time_ms(page)

@@ -36,6 +36,7 @@ from source_cloudwatch_logs.state import IncomingState, now_ms, read_end_ms, usa
 
 QUEUE_SIZE = 10_000
 CLOCK_SKEW_WARNING_MS = 60_000
+STALE_NAMES_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,17 @@ def plan_sync(
 ) -> SyncPlan:
     logs = connect(config, pool_size=config.num_workers + 2)
     log_groups = LogGroups(logs=logs)
-    definitions = {stream.name: stream for stream in discover_streams(log_groups, config, logger)}
+    selected = {configured.stream.name for configured in catalog.streams}
+    discovery = discover_streams(log_groups, config, logger, names=selected)
+    definitions = {stream.name: stream for stream in discovery.streams}
     sync_now = sync_clock(server_ms=log_groups.server_time_ms, local_ms=now_ms(), logger=logger)
 
     notes = _Announcements()
     for warning in state.warnings:
         notes.warn(warning)
-    selected_names = {configured.stream.name for configured in catalog.streams}
-    for name in state.positions:
-        if name not in selected_names:
-            notes.warn(f"State for stream '{name}' is ignored: the stream is not in the catalog.")
+    stale = sorted(name for name in state.positions if name not in selected)
+    if stale:
+        notes.warn(_stale_states(stale))
 
     streams: list[PlannedStream] = []
     for configured in catalog.streams:
@@ -128,6 +130,14 @@ def _usable_position(name: str, positions: Mapping[str, Any], at_ms: int, notes:
     elif problem:
         notes.warn(f"State of stream '{name}': {problem}.")
     return position
+
+
+def _stale_states(names: list[str]) -> str:
+    """One line however many streams the state names that the catalog does not."""
+    shown = ", ".join(f"'{name}'" for name in names[:STALE_NAMES_SHOWN])
+    more = f" and {len(names) - STALE_NAMES_SHOWN} more" if len(names) > STALE_NAMES_SHOWN else ""
+    streams = "stream" if len(names) == 1 else f"{len(names)} streams"
+    return f"State for {streams} {shown}{more} is ignored: not in the catalog."
 
 
 class _Announcements:

@@ -16,7 +16,6 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     Level,
-    Status,
 )
 from airbyte_cdk.sources import Source
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
@@ -24,12 +23,10 @@ from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import CHECK_MAX_ATTEMPTS, connect
+from source_cloudwatch_logs.check import check_connection
+from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import discover_streams
-from source_cloudwatch_logs.errors import Action, explain
-from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.plan import plan_sync
 from source_cloudwatch_logs.progress import log
@@ -76,34 +73,12 @@ class SourceCloudwatchLogs(Source):
         )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        settings = parse_config(config)
-        try:
-            logs = connect(settings, max_attempts=CHECK_MAX_ATTEMPTS)
-            streams = discover_streams(LogGroups(logs=logs), settings, logger)
-        except AirbyteTracedException as error:
-            return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        if not streams:
-            prefix = f"starts with '{settings.log_group_prefix}'" if settings.log_group_prefix else "exists"
-            return AirbyteConnectionStatus(
-                status=Status.FAILED,
-                message=f"No readable log group {prefix} in region {settings.region_name}, and no "
-                "custom_log_reports are set: there is nothing to replicate. Fix log_group_prefix or region_name.",
-            )
-        probe = streams[0]
-        try:
-            LogEvents(logs=logs).probe(probe.query)
-        except (ClientError, BotoCoreError) as error:
-            message = explain(error, logs.failure(Action.FILTER_LOG_EVENTS))
-            return AirbyteConnectionStatus(
-                status=Status.FAILED,
-                message=f"Listing log groups works, but reading '{probe.group.name}' fails: {message}",
-            )
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return check_connection(parse_config(config), logger)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
-        streams = discover_streams(LogGroups(logs=connect(settings)), settings, logger)
-        return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in streams])
+        discovery = discover_streams(LogGroups(logs=connect(settings)), settings, logger)
+        return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in discovery.streams])
 
     def read(
         self,

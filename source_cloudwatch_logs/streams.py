@@ -85,7 +85,10 @@ class LogEventsPartition(Partition):
         name, group, stream_slice = definition.name, definition.group.name, self._slice
         max_lag = 0
         last_second, last_second_text = -1, ""
-        for events in self._context.events.window(definition.query, self._start, self._end, stream=name):
+        pages = self._context.events.window(
+            definition.query, self._start, self._end, stream=name, field=definition.field
+        )
+        for events in pages:
             progress.page_done(name, len(events))
             # Hand events over one by one, dropping each from the page as it goes: the page does not keep
             # 10,000 already-written events alive while this worker waits for room in the queue.

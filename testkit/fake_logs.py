@@ -15,6 +15,7 @@ Everything else is forwarded to moto unchanged. Seed data with ordinary boto3 ca
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ from testkit.aws_http import (
     aws_error,
     aws_json,
     credential_scope,
+    invalid_parameter,
     parse_json_body,
     read_body,
     respond,
@@ -216,7 +218,7 @@ class FakeCloudWatch:
                 return aws_error(start_response, error)
             return aws_json(start_response, 200, answer)
         if operation == "DescribeLogGroups":
-            return self._describe_log_groups(environ, start_response)
+            return self._describe_log_groups(environ, start_response, params)
         if operation == "CreateLogGroup":
             return self._create_log_group(environ, start_response, params)
         return self._moto(environ, start_response)
@@ -255,10 +257,33 @@ class FakeCloudWatch:
                 close()
         return captured["status"], captured["headers"], data
 
-    def _describe_log_groups(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-        status, headers, data = self._forward(environ)
+    def _describe_log_groups(
+        self, environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]
+    ) -> list[bytes]:
+        """moto's answer with the log class; AWS's pattern check of the prefix, and `logGroupIdentifiers`
+        (names in the caller's account, at most 50), which moto ignores."""
+        prefix = params.get("logGroupNamePrefix")
+        if prefix is not None and not re.fullmatch(r"[\.\-_/#A-Za-z0-9]+", str(prefix)):
+            return aws_error(
+                start_response,
+                invalid_parameter(
+                    f"1 validation error detected: Value '{prefix}' at 'logGroupNamePrefix' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"
+                ),
+            )
+        identifiers = params.get("logGroupIdentifiers")
+        if identifiers is not None:
+            if not 1 <= len(identifiers) <= 50:
+                return aws_error(start_response, invalid_parameter("logGroupIdentifiers: 1 to 50 names"))
+            access_key, region = credential_scope(environ)
+            groups = logs_backends[account_id(environ, access_key)][region].groups
+            found = [groups[name].to_describe_dict() for name in sorted(set(identifiers)) if name in groups]
+            status, headers, data = "200 OK", [("Content-Type", "application/x-amz-json-1.1")], b""
+            answer: dict[str, Any] = {"logGroups": found}
+        else:
+            status, headers, data = self._forward(environ)
+            answer = json.loads(data) if status.startswith("200") else {}
         if status.startswith("200"):
-            answer = json.loads(data)
             for group in answer.get("logGroups", []):
                 infrequent = group.get("logGroupName") in self.plan.infrequent_access_groups
                 group["logGroupClass"] = "INFREQUENT_ACCESS" if infrequent else "STANDARD"

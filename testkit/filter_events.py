@@ -69,6 +69,13 @@ class _Query:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def check_filter_pattern(pattern: str) -> None:
+    """AWS refuses a filter pattern whose quotes, braces or brackets do not pair up (moto accepts anything)."""
+    balanced = pattern.count('"') % 2 == 0 and pattern.count("{") == pattern.count("}")
+    if not balanced or pattern.count("[") != pattern.count("]"):
+        raise invalid_parameter(f"Invalid character(s) in term '{pattern}'")
+
+
 def parse_filter_terms(pattern: str) -> list[str]:
     """Split a filter pattern into its terms: double-quoted phrases and whitespace-separated words."""
     terms = [phrase if phrase else word for phrase, word in re.findall(r'"([^"]*)"|(\S+)', pattern)]
@@ -170,12 +177,14 @@ class FilterLogEvents:
                 f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint:"
                 f" Member must have value between 1 and {MAX_LIMIT}"
             )
+        pattern = str(params.get("filterPattern") or "")
+        check_filter_pattern(pattern)
         query = _Query(
             start_time=None if params.get("startTime") is None else int(params["startTime"]),
             end_time=None if params.get("endTime") is None else int(params["endTime"]),
             stream_names=None if params.get("logStreamNames") is None else sorted(params["logStreamNames"]),
             stream_prefix=params.get("logStreamNamePrefix"),
-            terms=parse_filter_terms(str(params.get("filterPattern") or "")),
+            terms=parse_filter_terms(pattern),
         )
         digest = query.digest(group.arn)
 

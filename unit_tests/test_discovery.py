@@ -6,9 +6,8 @@ import logging
 from typing import Any
 
 import pytest
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.discovery import Discovery, StreamDefinition, discover_streams
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.spec import parse_config
@@ -22,8 +21,13 @@ def groups(*names: str, log_class: str | None = None) -> dict[str, Any]:
 
 
 def discover(pages: list[Any], **settings: Any) -> list[StreamDefinition]:
+    return discovery(pages, **settings).streams
+
+
+def discovery(pages: list[Any], names: set[str] | None = None, **settings: Any) -> Discovery:
     logs, _ = stub_logs(groups=pages)
-    return discover_streams(LogGroups(logs=logs), parse_config({"region_name": "us-east-1", **settings}), LOGGER)
+    config = parse_config({"region_name": "us-east-1", **settings})
+    return discover_streams(LogGroups(logs=logs), config, LOGGER, names=names)
 
 
 def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFixture) -> None:
@@ -54,24 +58,46 @@ def test_a_report_outside_the_prefix_is_looked_up_by_name() -> None:
         (
             [groups("app"), groups()],
             {"name": "r", "log_group_name": "gone"},
-            "`custom_log_reports[0].log_group_name` 'gone' does not exist in region us-east-1; fix the name or "
+            "`custom_log_reports[0].log_group_name` 'gone' does not exist in region us-east-1: fix the name or "
             "remove the report.",
-        ),
-        (
-            [groups("app")],
-            {"name": "app", "log_group_name": "app"},
-            "`custom_log_reports[0].name` 'app' is also the name of a discovered log group; choose another stream "
-            "name for the report.",
         ),
         (
             [groups("ia", log_class="INFREQUENT_ACCESS")],
             {"name": "r", "log_group_name": "ia"},
-            "`custom_log_reports[0].log_group_name` 'ia' has log class INFREQUENT_ACCESS, which does not support "
-            "FilterLogEvents; only STANDARD log groups can be read.",
+            "`custom_log_reports[0].log_group_name` 'ia': its log class INFREQUENT_ACCESS does not support "
+            "FilterLogEvents (only STANDARD does). Use a STANDARD log group to replicate it.",
         ),
     ],
 )
-def test_report_problems_name_the_field(pages: list[Any], report: dict[str, Any], message: str) -> None:
-    with pytest.raises(AirbyteTracedException) as raised:
-        discover(pages, custom_log_reports=[report])
-    assert raised.value.message == message
+def test_a_report_that_cannot_be_read_is_left_out_with_its_field_named(
+    pages: list[Any], report: dict[str, Any], message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 15 item 3: one report never fails the whole discover or sync."""
+    found = discovery(pages, custom_log_reports=[report])
+    assert [s.name for s in found.streams] == ([] if pages[0]["logGroups"][0].get("logGroupClass") else ["app"])
+    assert found.report_problems == [message]
+    assert f"Custom report not offered as a stream: {message}" in caplog.text
+
+
+def test_a_group_named_like_a_report_leaves_the_name_to_the_report(caplog: pytest.LogCaptureFixture) -> None:
+    report = {"name": "orders-errors", "log_group_name": "orders", "filter_pattern": "ERROR"}
+    streams = discover([groups("orders", "orders-errors")], custom_log_reports=[report])
+    assert [(s.name, s.group.name, s.field) for s in streams] == [
+        ("orders", "orders", None),
+        ("orders-errors", "orders", "custom_log_reports[0]"),
+    ]
+    assert "Log group 'orders-errors' is not offered as a stream: a custom report has that name" in caplog.text
+
+
+def test_a_read_describes_only_the_groups_its_catalog_selects() -> None:
+    """Issue 15 item 10: DescribeLogGroups by name, 50 names a call, instead of listing every group."""
+    logs, client = stub_logs(groups=[groups("g000", "g049"), groups("g050"), groups("api")])
+    config = parse_config({"region_name": "us-east-1", "custom_log_reports": [{"name": "r", "log_group_name": "api"}]})
+    selected = {f"g{i:03d}" for i in range(51)} | {"r"}
+    found = discover_streams(LogGroups(logs=logs), config, LOGGER, names=selected)
+    assert [s.name for s in found.streams] == ["g000", "g049", "g050", "r"]
+    assert [call["logGroupIdentifiers"] for call in client.describe_calls] == [
+        [f"g{i:03d}" for i in range(50)],
+        ["g050"],
+        ["api"],
+    ]

@@ -9,7 +9,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, LogGroup, LogGroups
+from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
 from unit_tests.conftest import aws_error, stub_logs
 
 DATE = "Wed, 18 Nov 2026 11:06:40 GMT"  # 1_795_000_000 s
@@ -42,11 +42,31 @@ def test_no_date_header_means_no_server_clock() -> None:
     assert groups.server_time_ms is None
 
 
-def test_get_finds_the_exact_name_among_prefixed_ones() -> None:
-    logs, _ = stub_logs(groups=[page("app", "app-1", "app-2")])
-    assert LogGroups(logs=logs).get("app-1") == LogGroup("app-1", None, None, 7, None)
-    logs, _ = stub_logs(groups=[page("app-0", "app-2")])
-    assert LogGroups(logs=logs).get("app-1") is None
+def test_named_asks_for_fifty_names_a_call_and_pages_each_answer() -> None:
+    logs, client = stub_logs(groups=[page("a", token="t"), page("b"), page("z")])
+    names = [f"n{i:02d}" for i in range(50)] + ["z", "z"]
+    assert [g.name for g in LogGroups(logs=logs).named(names)] == ["a", "b", "z"]
+    assert client.describe_calls == [
+        {"logGroupIdentifiers": sorted(set(names))[:50]},
+        {"logGroupIdentifiers": sorted(set(names))[:50], "nextToken": "t"},
+        {"logGroupIdentifiers": ["z"]},
+    ]
+    assert IDENTIFIERS_PER_CALL == 50
+
+
+def test_a_rejected_prefix_names_the_setting() -> None:
+    message = (
+        "1 validation error detected: Value 'a b' at 'logGroupNamePrefix' failed to satisfy constraint: Member must "
+        "satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"
+    )
+    logs, _ = stub_logs(groups=[aws_error("InvalidParameterException", message, "DescribeLogGroups")])
+    with pytest.raises(AirbyteTracedException) as raised:
+        list(LogGroups(logs=logs).list("a b", field="log_group_prefix"))
+    assert raised.value.message == (
+        f"AWS rejected `log_group_prefix` (InvalidParameterException: {message}). Fix `log_group_prefix` and run "
+        "check again."
+    )
+    assert raised.value.failure_type == FailureType.config_error
 
 
 def test_readable_classes() -> None:

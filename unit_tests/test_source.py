@@ -7,13 +7,21 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
-from airbyte_cdk.models import FailureType, Status
+from airbyte_cdk.models import (
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
+    DestinationSyncMode,
+    FailureType,
+    Status,
+    SyncMode,
+)
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from source_cloudwatch_logs import plan, source
+from source_cloudwatch_logs import check, plan, source
 from source_cloudwatch_logs.client import LogsClient, connect
+from source_cloudwatch_logs.records import catalog_stream
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
 from unit_tests.conftest import BASE_CONFIG, ROLE, stub_logs
@@ -94,7 +102,7 @@ def test_discover_reports_a_missing_profile_as_a_config_error(monkeypatch: pytes
 
 def use_client(monkeypatch: pytest.MonkeyPatch, make: Callable[[], LogsClient]) -> None:
     """Every protocol call gets the client `make` builds instead of connecting."""
-    for module in (source, plan):
+    for module in (source, plan, check):
         monkeypatch.setattr(module, "connect", lambda *args, **kwargs: make())
 
 
@@ -110,7 +118,7 @@ def test_check_discover_and_read_report_the_same_role_message(case: str, monkeyp
     with pytest.raises(AirbyteTracedException) as discovered:
         source.discover(LOGGER, config)
     with pytest.raises(AirbyteTracedException) as read:
-        list(source.read(LOGGER, config, catalog=None, state=None))  # type: ignore[arg-type]
+        list(source.read(LOGGER, config, catalog=one_stream_catalog("app"), state=None))
     for raised in (discovered.value, read.value):
         assert (raised.message, raised.failure_type) == (message, FailureType.config_error)
         assert raised.internal_message == "logs:DescribeLogGroups: AssumeRoleError " + error_code_of(error)
@@ -119,3 +127,15 @@ def test_check_discover_and_read_report_the_same_role_message(case: str, monkeyp
 
 def error_code_of(error: ClientError) -> str:
     return str(error.response["Error"]["Code"])
+
+
+def one_stream_catalog(name: str) -> ConfiguredAirbyteCatalog:
+    return ConfiguredAirbyteCatalog(
+        streams=[
+            ConfiguredAirbyteStream(
+                stream=catalog_stream(name),
+                sync_mode=SyncMode.incremental,
+                destination_sync_mode=DestinationSyncMode.append,
+            )
+        ]
+    )

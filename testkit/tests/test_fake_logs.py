@@ -220,3 +220,35 @@ def test_requests_log_records_what_the_client_sent(fake: FakeCloudWatch, logs: A
     assert assume[0]["RoleSessionName"] == "sess"
     assert fake.calls["FilterLogEvents"] == 1
     assert fake.calls["AssumeRole"] == 1
+
+
+def test_describe_by_identifiers_returns_the_existing_named_groups(logs: Any, base_ms: int) -> None:
+    """moto ignores logGroupIdentifiers; AWS returns just those groups (names in the caller's account)."""
+    for group in ("a", "b", "c"):
+        seed(logs, group, {"s": [(base_ms, "x")]})
+    answer = logs.describe_log_groups(logGroupIdentifiers=["c", "a", "missing"])
+    assert [(g["logGroupName"], g["logGroupClass"]) for g in answer["logGroups"]] == [
+        ("a", "STANDARD"),
+        ("c", "STANDARD"),
+    ]
+    assert "date" in answer["ResponseMetadata"]["HTTPHeaders"]
+
+
+def test_a_prefix_outside_aws_pattern_is_refused(logs: Any) -> None:
+    with pytest.raises(ClientError) as raised:
+        logs.describe_log_groups(logGroupNamePrefix="my app")
+    assert error_of(raised) == (
+        400,
+        "InvalidParameterException",
+        "1 validation error detected: Value 'my app' at 'logGroupNamePrefix' failed to satisfy constraint: Member "
+        "must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+",
+    )
+
+
+def test_a_filter_pattern_with_unpaired_quotes_or_braces_is_refused(logs: Any, base_ms: int) -> None:
+    seed(logs, GROUP, {"s": [(base_ms, "x")]})
+    for pattern in ('"unclosed', "{ $.status = 500", "[a, b"):
+        with pytest.raises(ClientError) as raised:
+            logs.filter_log_events(logGroupName=GROUP, filterPattern=pattern)
+        assert error_of(raised) == (400, "InvalidParameterException", f"Invalid character(s) in term '{pattern}'")
+    assert logs.filter_log_events(logGroupName=GROUP, filterPattern='"x"')["events"][0]["message"] == "x"

@@ -1,0 +1,101 @@
+"""`check`: can these credentials list the log groups and read the ones that matter?
+
+It succeeds when the first page of groups can be listed, every custom report can be read with its own filter
+and stream selection, and at least one stream in all can be read. Groups are probed one family (the name up to
+its last `/`) at a time, so a policy that allows FilterLogEvents on `/aws/lambda/*` only is not judged by an
+`/aws/apigateway/...` group that sorts first; groups that could not be read are named in a warning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable
+
+from airbyte_cdk.models import AirbyteConnectionStatus, Status
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from botocore.exceptions import BotoCoreError, ClientError
+
+from source_cloudwatch_logs.client import (
+    CHECK_MAX_ATTEMPTS,
+    CHECK_READ_TIMEOUT_S,
+    LogsClient,
+    connect,
+)
+from source_cloudwatch_logs.discovery import PREFIX_FIELD, StreamDefinition, streams_of
+from source_cloudwatch_logs.errors import Action, explain
+from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+
+MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups before it gives up
+
+
+def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> AirbyteConnectionStatus:
+    try:
+        logs = connect(config, max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
+        log_groups = LogGroups(logs=logs)
+        prefix_field = PREFIX_FIELD if config.log_group_prefix else None
+        first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
+        discovery = streams_of(first_page, log_groups, config, logger)
+    except AirbyteTracedException as error:
+        return _failed(str(error.message))
+    if discovery.report_problems:
+        return _failed(" ".join(discovery.report_problems))
+
+    reports = [stream for stream in discovery.streams if stream.field is not None]
+    for report in reports:
+        problem = _probe(logs, report)
+        if problem is not None:
+            return _failed(
+                f"Reading `{report.field}` ('{report.name}', log group '{report.group.name}') fails: {problem}"
+            )
+
+    groups = [stream for stream in discovery.streams if stream.field is None]
+    unreadable: list[str] = []
+    first_problem = None
+    readable = bool(reports)
+    for group in itertools.islice(_family_first(groups), MAX_GROUP_PROBES):
+        problem = _probe(logs, group)
+        if problem is None:
+            readable = True
+            break
+        unreadable.append(group.name)
+        first_problem = first_problem or problem
+    if not discovery.streams:
+        where = f"starts with '{config.log_group_prefix}'" if config.log_group_prefix else "exists"
+        return _failed(
+            f"No readable log group {where} in region {config.region_name}, and no custom_log_reports are set: "
+            "there is nothing to replicate. Fix log_group_prefix or region_name."
+        )
+    names = ", ".join(f"'{name}'" for name in unreadable)
+    if not readable:
+        return _failed(f"Listing log groups works, but reading {names} fails: {first_problem}")
+    if unreadable:
+        logger.warning(f"These log groups cannot be read and their streams will fail: {names}. {first_problem}")
+    return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+
+def _probe(logs: LogsClient, stream: StreamDefinition) -> str | None:
+    """None if one FilterLogEvents call of the stream's query works, else what went wrong."""
+    try:
+        LogEvents(logs=logs).probe(stream.query)
+    except (ClientError, BotoCoreError) as error:
+        return explain(error, logs.failure(Action.FILTER_LOG_EVENTS, field=stream.field))
+    return None
+
+
+def _family_first(streams: list[StreamDefinition]) -> Iterable[StreamDefinition]:
+    """The first group of each family (name up to its last `/`), then the rest, in name order."""
+    seen: set[str] = set()
+    firsts: list[StreamDefinition] = []
+    rest: list[StreamDefinition] = []
+    for stream in streams:
+        family = stream.name.rsplit("/", 1)[0]
+        (rest if family in seen else firsts).append(stream)
+        seen.add(family)
+    return [*firsts, *rest]
+
+
+def _failed(message: str) -> AirbyteConnectionStatus:
+    return AirbyteConnectionStatus(status=Status.FAILED, message=message)
