@@ -220,3 +220,19 @@ def test_state_messages_follow_the_records_they_cover(logs: Any, sync) -> None: 
             position = message["state"]["stream"]["stream_state"]["timestamp"]
             if position > base + 499:  # the state covers all of this stream's events
                 assert seen[stream] == 500, (stream, seen)
+
+
+def test_a_full_refresh_resumes_from_the_state_of_its_previous_attempt(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
+    """Streams declare is_resumable: a full refresh given a state (the platform passes the previous attempt's
+    state only when it retries an attempt of the same sync) reads from there, not from the start (issue 15,
+    item 9). Without a state it reads everything."""
+    base = now_ms() - DAY
+    events = [(base + i * 1000, f"e{i}") for i in range(10)]
+    put_events(logs, "g", "s", events)
+    state = [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": "g"}, "stream_state": {"timestamp": base + 6000}}}
+    ]
+
+    resumed = sync(state=state, sync_mode="full_refresh")
+    assert resumed.events_of("g") == events[6:]
+    assert sync(sync_mode="full_refresh").events_of("g") == events

@@ -45,7 +45,7 @@ def test_check_fails_when_a_report_names_a_missing_group(tmp_path: Path, logs: A
     out = run_connector("check", tmp_path, config(endpoint, custom_log_reports=reports))
     assert out.connection_status["status"] == "FAILED"
     assert out.connection_status["message"] == (
-        "`custom_log_reports[0].log_group_name` 'does-not-exist' does not exist in region us-east-1; "
+        "`custom_log_reports[0].log_group_name` 'does-not-exist' does not exist in region us-east-1: "
         "fix the name or remove the report."
     )
 
@@ -142,15 +142,16 @@ def test_discover_skips_infrequent_access_groups_with_a_warning(tmp_path: Path, 
     ]
 
 
-def test_discover_refuses_a_report_named_like_a_log_group(tmp_path: Path, logs: Any, endpoint: str) -> None:
+def test_discover_gives_a_report_named_like_a_log_group_its_name(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    """The configured report keeps its name; the group is left out with a warning (issue 15, item 3)."""
     logs.create_log_group(logGroupName="app")
-    out = run_connector(
-        "discover", tmp_path, config(endpoint, custom_log_reports=[{"name": "app", "log_group_name": "app"}])
-    )
-    assert out.returncode == 1
-    (error,) = out.errors
-    assert error["failure_type"] == "config_error"
-    assert error["message"] == (
-        "`custom_log_reports[0].name` 'app' is also the name of a discovered log group; choose another stream name "
-        "for the report."
-    )
+    logs.create_log_group(logGroupName="web")
+    reports = [{"name": "app", "log_group_name": "web", "filter_pattern": "ERROR"}]
+    out = run_connector("discover", tmp_path, config(endpoint, custom_log_reports=reports))
+    assert out.returncode == 0
+    assert out.errors == []
+    assert sorted(stream["name"] for stream in out.catalog["streams"]) == ["app", "web"]
+    assert (
+        "Log group 'app' is not offered as a stream: a custom report has that name, and keeps it. Rename the report "
+        "to replicate both."
+    ) in out.logs("WARN")

@@ -18,7 +18,6 @@ from airbyte_cdk.models import (
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
     Level,
-    SyncMode,
 )
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository, MessageRepository
@@ -42,7 +41,7 @@ STALE_NAMES_SHOWN = 10
 @dataclass(frozen=True)
 class PlannedStream:
     definition: StreamDefinition
-    position_ms: int | None  # the usable state position; None: none, or a full refresh
+    position_ms: int | None  # the usable state position, None without one
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,9 @@ def plan_sync(
         if definition is None:
             notes.missing_stream(configured.stream)
             continue
-        position = None
-        if configured.sync_mode == SyncMode.incremental:
-            position = _usable_position(definition.name, state.positions, sync_now, notes)
+        # A full refresh given a state is a retried attempt of the same sync (Airbyte's resumable full refresh,
+        # which the platform clears at the start of every new sync): it resumes there too.
+        position = _usable_position(definition.name, state.positions, sync_now, notes)
         streams.append(PlannedStream(definition=definition, position_ms=position))
 
     queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
