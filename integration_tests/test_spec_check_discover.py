@@ -155,3 +155,16 @@ def test_discover_gives_a_report_named_like_a_log_group_its_name(tmp_path: Path,
         "Log group 'app' is not offered as a stream: a custom report has that name, and keeps it. Rename the report "
         "to replicate both."
     ) in out.logs("WARN")
+
+
+def test_discover_warns_about_names_destinations_would_merge(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    for name in ("/aws/lambda/order-handler", "/aws/lambda/order_handler", "/aws/lambda/Order-Handler"):
+        logs.create_log_group(logGroupName=name)
+    out = run_connector("discover", tmp_path, config(endpoint))
+    assert out.returncode == 0
+    assert len(out.catalog["streams"]) == 3
+    assert [w for w in out.logs("WARN") if "overwrite each other" in w] == [
+        "Streams '/aws/lambda/Order-Handler', '/aws/lambda/order-handler', '/aws/lambda/order_handler' all become "
+        "table '_aws_lambda_order_handler' in most destinations and would overwrite each other: select only one, "
+        "or read them through custom reports with distinct names."
+    ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airbyte_cdk.models import AirbyteStream, SyncMode
 
 PRIMARY_KEY = "eventId"
+# Destinations make table names of stream names: lower-cased, other characters than letters and digits as `_`,
+# and cut at their identifier limit (Postgres: 63 bytes; file-based caches also fail past 255).
+IDENTIFIER_LIMIT = 63
 CURSOR_FIELD = "timestamp"  # the record column, and the key of a stream's state
 
 RECORD_SCHEMA: Mapping[str, Any] = {
@@ -41,3 +46,29 @@ def catalog_stream(name: str) -> AirbyteStream:
         source_defined_primary_key=[[PRIMARY_KEY]],
         is_resumable=True,
     )
+
+
+def normalised(name: str) -> str:
+    """A stream name as destinations usually turn it into a table name."""
+    return re.sub(r"[^a-z0-9]", "_", name.lower())
+
+
+def destination_name_problems(names: Iterable[str]) -> list[str]:
+    """Stream names that would share a table, or be cut, once destinations normalise them: one line each."""
+    names = sorted(names)
+    by_table: defaultdict[str, list[str]] = defaultdict(list)
+    for name in names:
+        by_table[normalised(name)].append(name)
+    problems = [
+        f"Streams {', '.join(repr(n) for n in same)} all become table '{table}' in most destinations "
+        "and would overwrite each other: select only one, or read them through custom reports with distinct names."
+        for table, same in sorted(by_table.items())
+        if len(same) > 1
+    ]
+    problems += [
+        f"Stream '{name[:40]}...' has a {len(name)}-character name: destinations cut table names "
+        f"(Postgres at {IDENTIFIER_LIMIT}) and some fail on it; read it through a custom report with a short name."
+        for name in names
+        if len(name) > IDENTIFIER_LIMIT
+    ]
+    return problems

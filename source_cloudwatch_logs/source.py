@@ -30,7 +30,7 @@ from source_cloudwatch_logs.discovery import discover_streams
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.plan import plan_sync
 from source_cloudwatch_logs.progress import log
-from source_cloudwatch_logs.records import catalog_stream
+from source_cloudwatch_logs.records import catalog_stream, destination_name_problems
 from source_cloudwatch_logs.spec import config_error, connection_specification, parse_config
 from source_cloudwatch_logs.state import IncomingState
 from source_cloudwatch_logs.streams import build_stream
@@ -78,7 +78,10 @@ class SourceCloudwatchLogs(Source):
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
         discovery = discover_streams(LogGroups(logs=connect(settings)), settings, logger)
-        return AirbyteCatalog(streams=[catalog_stream(stream.name) for stream in discovery.streams])
+        names = [stream.name for stream in discovery.streams]
+        for problem in destination_name_problems(names):
+            logger.warning(problem)
+        return AirbyteCatalog(streams=[catalog_stream(name) for name in names])
 
     def read(
         self,
