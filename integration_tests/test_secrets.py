@@ -24,6 +24,14 @@ SECRET_KEY = "SECRETkey+DO-NOT-LEAK-1234567890abcdefghij"
 SESSION_TOKEN = "SESSIONtoken-DO-NOT-LEAK-IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD=="
 ACCESS_KEY = "TESTDONOTLEAKEXAMPLE"
 UNKNOWN_ACCESS_KEY = "TESTDONOTLEAKUNKNOWN"
+SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+
+
+def broken(secret: str) -> str:
+    """A secret with a line break inside, as a bad paste leaves it."""
+    return f"{secret[:10]}\n{secret[10:]}"
+
+
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
 ROLE_WITH_EXTERNAL_ID = "arn:aws:iam::123456789012:role/needs-external-id"
 ROLE_ONE_HOUR = "arn:aws:iam::123456789012:role/one-hour-max"
@@ -62,6 +70,8 @@ def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -
     ]
     catalog = configured_catalog({"streams": streams}, "full_refresh")
     unreachable = f"http://127.0.0.1:{closed_port()}"
+    padded = {key: f" {good[key]}\n" for key in [*SECRET_FIELDS, "region_name", "endpoint_url", "sts_endpoint_url"]}
+    padded = {**good, **padded, "aws_session_token": f"{SESSION_TOKEN}\r\n"}
     without_endpoint = {key: value for key, value in good.items() if key not in {"endpoint_url", "sts_endpoint_url"}}
 
     runs: dict[str, Output] = {
@@ -87,6 +97,13 @@ def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -
             "check", tmp_path, {**without_endpoint, "region_name": "xx-nowhere-9"}
         ),
         "check, unreachable endpoint": run_connector("check", tmp_path, {**good, "endpoint_url": unreachable}),
+        # Issue 15, items 2 and 7: copy-paste whitespace around every secret, the region and the endpoints.
+        "check, whitespace around values": run_connector("check", tmp_path, padded),
+        "discover, whitespace around values": run_connector("discover", tmp_path, padded),
+        **{
+            f"check, line break inside {field}": run_connector("check", tmp_path, {**good, field: broken(good[field])})
+            for field in SECRET_FIELDS
+        },
     }
 
     # Each run took the path it is named after (else it would prove nothing).
@@ -117,11 +134,20 @@ def test_no_secret_appears_in_any_output(tmp_path: Path, fake: FakeCloudWatch) -
     assert status("check, unreachable endpoint")["message"].startswith(
         f"Could not reach CloudWatch Logs at {unreachable}"
     )
+    assert status("check, whitespace around values") == {"status": "SUCCEEDED"}
+    assert runs["discover, whitespace around values"].returncode == 0
+    assert [s["name"] for s in runs["discover, whitespace around values"].catalog["streams"]] == ["app", "denied"]
+    for field in SECRET_FIELDS:
+        assert status(f"check, line break inside {field}") == {
+            "status": "FAILED",
+            "message": f"Invalid configuration: `{field}` contains spaces or line breaks; paste the value again "
+            "without them.",
+        }
 
     issued = fake.issued_credentials
-    # the successful check and read, and the check whose CloudWatch Logs endpoint is unreachable (STS is not),
-    # assumed the role once each
-    assert len(issued) == 3
+    # the successful check and read, the check whose CloudWatch Logs endpoint is unreachable (STS is not), and
+    # the check and discover with whitespace around every value assumed the role once each
+    assert len(issued) == 5
     secrets = {SECRET_KEY, SESSION_TOKEN, ACCESS_KEY, UNKNOWN_ACCESS_KEY}
     secrets |= {value for c in issued for value in (c.secret_access_key, c.session_token, c.access_key_id)}
     fragments = {fragment: secret for secret in secrets for fragment in fragments_of(secret)}
