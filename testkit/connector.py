@@ -144,6 +144,7 @@ class Run(MessageView):
     returncode: int
     stderr: str
     seconds: float
+    seconds_after_signal: float | None = None  # from the stop signal to the end of the output
 
     def describe(self) -> str:
         return f"exit {self.returncode}, killed={self.killed}, stderr tail:\n{self.stderr[-3000:]}"
@@ -156,17 +157,20 @@ def read_with_kill(
     state: list[dict[str, Any]] | None = None,
     kill_after_records: int | None = None,
     timeout: float = 180,
+    stop_signal: int = signal.SIGKILL,
 ) -> Run:
     """`source-cloudwatch-logs read` as a subprocess, its stdout read line by line as it is written.
 
-    With `kill_after_records`, the process gets SIGKILL right after that many RECORD lines were read; what was
-    read up to then is what counts as delivered (lines still in the pipe are lost, as in a real crash).
+    With `kill_after_records`, the process gets `stop_signal` right after that many RECORD lines were read. For
+    SIGKILL, what was read up to then is what counts as delivered (lines still in the pipe are lost, as in a real
+    crash); for another signal (the platform's SIGTERM, SIGINT) everything the connector still writes is read.
     """
     args = command_line("read", workdir, config=connector_config, catalog=catalog, state=state)
     stderr_path = workdir / f"stderr-{time.monotonic_ns()}.txt"
     started = time.monotonic()
     messages: list[dict[str, Any]] = []
     killed = False
+    signalled: float | None = None
     with (
         stderr_path.open("wb") as stderr,
         subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, env=child_environment()) as proc,
@@ -181,17 +185,20 @@ def read_with_kill(
                 messages.append(message)
                 if message["type"] == "RECORD":
                     records += 1
-                    if kill_after_records is not None and records >= kill_after_records:
-                        proc.send_signal(signal.SIGKILL)
-                        killed = True
-                        break
+                    if kill_after_records is not None and records >= kill_after_records and not killed:
+                        proc.send_signal(stop_signal)
+                        killed, signalled = True, time.monotonic()
+                        if stop_signal == signal.SIGKILL:
+                            break
             proc.stdout.close()
             returncode = proc.wait(timeout=timeout)
         finally:
             timer.cancel()
     if not killed and returncode == -signal.SIGKILL:
         raise AssertionError(f"read timed out after {timeout} s; stderr tail:\n{stderr_path.read_text()[-3000:]}")
-    return Run(messages, killed, returncode, stderr_path.read_text(errors="replace"), time.monotonic() - started)
+    ended = time.monotonic()
+    after_signal = None if signalled is None else ended - signalled
+    return Run(messages, killed, returncode, stderr_path.read_text(errors="replace"), ended - started, after_signal)
 
 
 # ----- in this process --------------------------------------------------------------------------------------

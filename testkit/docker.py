@@ -129,10 +129,35 @@ def run_image(
     """`docker run --rm -i --network host -v <workdir>:/data <image> <command> --config /data/... ...`: the inputs
     are files in `workdir`, mounted at /data; the container shares the host's network, so it reaches an
     endpoint on the host's loopback."""
+    args = ["docker", "run", "--rm", "-i", *_image_args(image, command, workdir, config, catalog, state)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    return Output.parse(done.returncode, done.stdout, done.stderr)
+
+
+def run_image_detached(
+    image: str,
+    command: str,
+    workdir: Path,
+    config: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any = None,
+) -> str:
+    """As `run_image`, but in the background (`docker run -d`, kept after it ends): returns the container id."""
+    args = ["docker", "run", "-d", *_image_args(image, command, workdir, config, catalog, state)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+
+
+def _image_args(
+    image: str,
+    command: str,
+    workdir: Path,
+    config: Mapping[str, Any] | None,
+    catalog: Mapping[str, Any] | None,
+    state: Any,
+) -> list[str]:
     make_readable(workdir)
-    args = ["docker", "run", "--rm", "-i", "--network", "host", "-v", f"{workdir}:/data", image, command]
+    args = ["--network", "host", "-v", f"{workdir}:/data", image, command]
     for name, path in write_inputs(workdir, config=config, catalog=catalog, state=state).items():
         make_readable(path)
         args += [f"--{name}", f"/data/{path.name}"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
-    return Output.parse(done.returncode, done.stdout, done.stderr)
+    return args
