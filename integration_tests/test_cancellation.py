@@ -50,7 +50,7 @@ def test_sigterm_and_sigint_stop_cleanly_and_the_states_resume_exactly(fake: Fak
         name = signal.Signals(stop).name
         assert run.returncode == 128 + stop, run.describe()
         assert run.seconds_after_signal is not None and run.seconds_after_signal < PROMPT_S
-        assert run.messages[-1]["type"] == "LOG"
+        assert run.messages[-1]["type"] == "LOG", (name, str(run.messages[-1])[:300], str(run.messages[-1])[-300:])
         assert run.logs("WARN")[-1] == (
             f"Stopped by {name}: the sync was cancelled; the last STATE of each stream is where the next sync resumes."
         )
@@ -75,7 +75,8 @@ def test_docker_stop_ends_the_container_with_sigterm(
     _seeded(fake)
     connector_config = config(fake.url, requests_per_second=1000, num_workers=4)
     catalog = discovered_catalog(connector_config)
-    fake.plan.latency_s = 0.2
+    fake.plan.latency_s = 0.3
+    fake.plan.page_event_cap = 50  # 120 pages of 0.3 s on 4 workers: about 10 s of reading
     container = run_image_detached(connector_image, "read", tmp_path, connector_config, catalog)
     try:
         time.sleep(3)  # the sync is under way

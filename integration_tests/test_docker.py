@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from source_cloudwatch_logs.run import NO_TEMP_DIR_MESSAGE
 from testkit import docker
 from testkit.connector import config, configured_catalog, run_connector
 from testkit.docker import run_image
@@ -138,3 +139,16 @@ def test_read_error_is_a_config_error_trace(connector_image: str, tmp_path: Path
     (error,) = out.errors
     assert error["failure_type"] == "config_error"
     assert "Could not reach CloudWatch Logs" in error["message"]
+
+
+def test_a_read_only_root_filesystem_needs_a_writable_tmp(connector_image: str, tmp_path: Path) -> None:
+    """Issue 15 item 12: the CDK needs a temporary directory. Without one, a config_error says how to mount one
+    (before: a FATAL stack trace); with `--tmpfs /tmp` the read-only container works."""
+    refused = run_image(connector_image, "spec", tmp_path, docker_args=["--read-only"])
+    assert refused.returncode == 1
+    assert [(e["message"], e["failure_type"]) for e in refused.errors] == [(NO_TEMP_DIR_MESSAGE, "config_error")]
+    assert "Traceback" not in refused.stdout + refused.stderr
+
+    works = run_image(connector_image, "spec", tmp_path, docker_args=["--read-only", "--tmpfs", "/tmp"])
+    assert works.returncode == 0, works.stderr[-2000:]
+    assert works.of("SPEC")

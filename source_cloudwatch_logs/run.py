@@ -3,6 +3,9 @@
 import os
 import signal
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from types import FrameType
 from typing import Any, NoReturn
@@ -21,7 +24,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
-from source_cloudwatch_logs.spec import parse_config
+from source_cloudwatch_logs.spec import config_error, parse_config
 
 
 class Entrypoint(AirbyteEntrypoint):
@@ -37,44 +40,71 @@ def _dump(message: AirbyteMessage) -> str:
     return orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()
 
 
-class Cancelled(BaseException):
-    """SIGTERM (the platform's cancel, `docker stop`) or SIGINT arrived. A BaseException, so that no
-    `except Exception` on the way out can swallow it."""
+class Stop:
+    """SIGTERM (the platform's cancel, `docker stop`) or SIGINT: the connector stops at once, cleanly.
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+    The signal handler only takes note: raising in the main thread could cut a message it is writing in two.
+    The main loop stops after the message in hand; when it is waiting (for a throttled request, say), a
+    helper thread stops the process after STOP_WAIT_S. Stopping holds the output's lock, so the messages
+    written are whole and nothing follows them; every STATE among them follows the records it covers, so a
+    later sync resumes from it exactly (as after a kill). The exit status is 128 + the signal's number, and no
+    worker in the middle of a request or blocked on the full queue is waited for.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._once = threading.Lock()
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            threading.Thread(target=self._later, name="stop", daemon=True).start()
+
+    def _later(self) -> None:
+        time.sleep(STOP_WAIT_S)
+        self.now()
+
+    def now(self) -> NoReturn:
+        self._once.acquire()  # the main loop and the helper thread may both get here: the first one exits
+        PRINT_BUFFER.lock.acquire()  # reentrant; released by nobody: no thread writes after this
+        assert self.signum is not None
+        name = signal.Signals(self.signum).name
+        text = (
+            f"Stopped by {name}: the sync was cancelled; the last STATE of each stream is where the next sync resumes."
+        )
+        PRINT_BUFFER.write(
+            _dump(AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=text))) + "\n"
+        )
+        PRINT_BUFFER.flush()
+        os._exit(128 + self.signum)
 
 
-def stop_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise Cancelled(signum)
+STOP_WAIT_S = 1.0
+STOP = Stop()
 
 
-def _stop(cancelled: Cancelled) -> NoReturn:
-    """Leave at once, cleanly. The print buffer's exit has written out the whole messages handed to it, and
-    nothing after them; every STATE among them follows the records it covers, so a later sync resumes from it
-    exactly (as after a kill). Exits with 128 + the signal's number, without waiting for workers in the middle
-    of a request or blocked on the full queue."""
-    name = signal.Signals(cancelled.signum).name
-    text = f"Stopped by {name}: the sync was cancelled; the last STATE of each stream is where the next sync resumes."
-    stdout = sys.__stdout__
-    if stdout is not None:
-        stdout.write(_dump(AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.WARN, message=text))) + "\n")
-        stdout.flush()
-    os._exit(128 + cancelled.signum)
+NO_TEMP_DIR_MESSAGE = (
+    "No writable temporary directory: the Airbyte CDK needs one (it tried /tmp, /var/tmp, /usr/tmp and the working "
+    "directory). With a read-only root filesystem, mount one: docker run --read-only --tmpfs /tmp ..."
+)
 
 
 def run() -> None:
     for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, stop_on_signal)
+        signal.signal(stop, STOP.on_signal)
+    try:
+        tempfile.gettempdir()
+    except FileNotFoundError:
+        print(_dump(config_error(NO_TEMP_DIR_MESSAGE).as_airbyte_message()), flush=True)
+        sys.exit(1)
     entrypoint = Entrypoint(SourceCloudwatchLogs())
     try:
         with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
             write = PRINT_BUFFER.write
             for message in entrypoint.run(entrypoint.parse_args(sys.argv[1:])):
                 write(message + "\n")
-    except Cancelled as cancelled:
-        _stop(cancelled)
+                if STOP.signum is not None:
+                    STOP.now()
     except AirbyteTracedException as error:
         if error.failure_type != FailureType.config_error:
             raise  # the CDK's handler reports it, with the stack trace a bug report needs

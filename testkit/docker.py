@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,11 +125,12 @@ def run_image(
     config: Mapping[str, Any] | None = None,
     catalog: Mapping[str, Any] | None = None,
     state: Any = None,
+    docker_args: Sequence[str] = (),
 ) -> Output:
     """`docker run --rm -i --network host -v <workdir>:/data <image> <command> --config /data/... ...`: the inputs
     are files in `workdir`, mounted at /data; the container shares the host's network, so it reaches an
     endpoint on the host's loopback."""
-    args = ["docker", "run", "--rm", "-i", *_image_args(image, command, workdir, config, catalog, state)]
+    args = ["docker", "run", "--rm", "-i", *docker_args, *_image_args(image, command, workdir, config, catalog, state)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
     return Output.parse(done.returncode, done.stdout, done.stderr)
 

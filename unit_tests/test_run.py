@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import queue
+import signal
+import sys
+
 import pytest
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.print_buffer import PrintBuffer
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs import run
 from source_cloudwatch_logs.run import Entrypoint
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 
@@ -18,3 +25,26 @@ def test_config_validation_names_the_field_and_never_the_value() -> None:
     assert raised.value.message == "Invalid configuration: `aws_secret_access_key` Input should be a valid string."
     assert "hidden-value" not in str(raised.value.internal_message)
     Entrypoint.validate_connection(spec, {"region_name": "us-east-1"})  # a valid config passes
+
+
+def test_a_stop_signal_is_noted_and_the_process_ends_after_whole_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The handler only takes note; a helper thread ends the process when the main loop is waiting. Faked:
+    the signal's arrival (the handler is called), os._exit (recorded), and stdout (a StringIO)."""
+    output, stdout, exits = PrintBuffer(), io.StringIO(), queue.Queue[int]()
+    monkeypatch.setattr(run, "PRINT_BUFFER", output)
+    monkeypatch.setattr(run, "STOP_WAIT_S", 0.01)
+    monkeypatch.setattr(sys, "__stdout__", stdout)
+    monkeypatch.setattr(run.os, "_exit", exits.put)
+    stop = run.Stop()
+    output.write('{"type":"RECORD"}\n')
+
+    stop.on_signal(signal.SIGTERM, None)
+    stop.on_signal(signal.SIGINT, None)  # a second signal changes nothing
+
+    assert exits.get(timeout=5) == 128 + signal.SIGTERM
+    assert stdout.getvalue().splitlines() == [
+        '{"type":"RECORD"}',
+        '{"type":"LOG","log":{"level":"WARN","message":"Stopped by SIGTERM: the sync was cancelled; the last STATE of '
+        'each stream is where the next sync resumes."}}',
+    ]
+    assert exits.empty()
