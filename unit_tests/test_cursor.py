@@ -59,6 +59,9 @@ def test_windows_tile_the_range_and_state_advances_over_contiguous_windows() -> 
     stream.cursor.close_partition(partitions[1])
     stream.cursor.close_partition(partitions[0])
     assert _emitted_positions(repository) == [position, bounds[1][1]]
+    # At the stream's end the CDK asks for at least one state: none again after the last window's (issue 15).
+    stream.cursor.ensure_at_least_one_state_emitted()
+    assert _emitted_positions(repository) == []
 
 
 def test_state_is_the_end_of_the_first_contiguous_run_in_any_finishing_order() -> None:
