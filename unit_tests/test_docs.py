@@ -6,8 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.client import (
+    CHECK_MAX_ATTEMPTS,
+    CHECK_READ_TIMEOUT_S,
+    CONNECT_TIMEOUT_S,
+    READ_MAX_ATTEMPTS,
+    READ_TIMEOUT_S,
+)
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
+from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
 
@@ -40,6 +47,15 @@ def test_numbers_the_readme_quotes_are_the_code_s() -> None:
     assert f"`standard` mode, {READ_MAX_ATTEMPTS} attempts" in README
     assert f"every {REPORT_EVERY_SECONDS:g} s" in README
     assert "`before-sign` event" in README
+    check_worst = CHECK_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + CHECK_READ_TIMEOUT_S)
+    assert f"It answers within about {check_worst} s" in README
+    assert (
+        f"({CHECK_MAX_ATTEMPTS} attempts, {CONNECT_TIMEOUT_S} s to connect, {CHECK_READ_TIMEOUT_S} s to read)" in README
+    )
+    assert f"a sync allows {READ_MAX_ATTEMPTS} attempts and {READ_TIMEOUT_S} s per read" in README
+    sync_worst_min = round(READ_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) / 60)
+    assert f"fails a sync after about {sync_worst_min} minutes" in README
+    assert f"Postgres keeps {IDENTIFIER_LIMIT})" in README
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
