@@ -3,13 +3,14 @@ moto lacks a behaviour: log classes, per-group AccessDenied)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from testkit.connector import config, run_connector
 from testkit.fake_logs import FakeCloudWatch
 from testkit.seeding import DAY, logs_client, now_ms, put_events
-from testkit.server_process import closed_port
+from testkit.server_process import closed_port, silent_endpoint
 
 
 def test_spec(tmp_path: Path) -> None:
@@ -168,3 +169,18 @@ def test_discover_warns_about_names_destinations_would_merge(tmp_path: Path, log
         "table '_aws_lambda_order_handler' in most destinations and would overwrite each other: select only one, "
         "or read them through custom reports with distinct names."
     ]
+
+
+def test_check_answers_promptly_when_the_endpoint_never_answers(tmp_path: Path) -> None:
+    """Issue 15 item 11: before, check took 122 s here (2 attempts x a 60 s read timeout). Faked: nothing; a
+    socket that accepts connections and never reads them. The bound is loose on purpose (CI machines vary)."""
+    with silent_endpoint() as url:
+        started = time.monotonic()
+        out = run_connector("check", tmp_path, config(url))
+        took = time.monotonic() - started
+    assert out.returncode == 0
+    assert out.connection_status["status"] == "FAILED"
+    assert out.connection_status["message"].startswith(
+        f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{url}/"'
+    )
+    assert took < 60

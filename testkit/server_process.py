@@ -111,6 +111,15 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """An endpoint on 127.0.0.1 that accepts connections and never answers (a hung proxy or load balancer)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)  # the kernel accepts connections into the backlog; nobody reads them
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
 # ----- the serving command ----------------------------------------------------------------------------------
 
 
