@@ -77,7 +77,7 @@ def test_docker_stop_ends_the_container_with_sigterm(
     catalog = discovered_catalog(connector_config)
     fake.plan.latency_s = 0.3
     fake.plan.page_event_cap = 50  # 120 pages of 0.3 s on 4 workers: about 10 s of reading
-    container = run_image_detached(connector_image, "read", tmp_path, connector_config, catalog)
+    container = run_image_detached(connector_image, "read", tmp_path, config=connector_config, catalog=catalog)
     try:
         time.sleep(3)  # the sync is under way
         assert docker("inspect", "-f", "{{.State.Running}}", container).stdout.strip() == "true"

@@ -135,16 +135,9 @@ def run_image(
     return Output.parse(done.returncode, done.stdout, done.stderr)
 
 
-def run_image_detached(
-    image: str,
-    command: str,
-    workdir: Path,
-    config: Mapping[str, Any] | None = None,
-    catalog: Mapping[str, Any] | None = None,
-    state: Any = None,
-) -> str:
-    """As `run_image`, but in the background (`docker run -d`, kept after it ends): returns the container id."""
-    args = ["docker", "run", "-d", *_image_args(image, command, workdir, config, catalog, state)]
+def run_image_detached(image: str, command: str, workdir: Path, **inputs: Any) -> str:
+    """As `run_image` (same inputs), but in the background (`docker run -d`, kept after it ends): the container id."""
+    args = ["docker", "run", "-d", *_image_args(image, command, workdir, **inputs)]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout.strip()
 
 
@@ -152,9 +145,9 @@ def _image_args(
     image: str,
     command: str,
     workdir: Path,
-    config: Mapping[str, Any] | None,
-    catalog: Mapping[str, Any] | None,
-    state: Any,
+    config: Mapping[str, Any] | None = None,
+    catalog: Mapping[str, Any] | None = None,
+    state: Any = None,
 ) -> list[str]:
     make_readable(workdir)
     args = ["--network", "host", "-v", f"{workdir}:/data", image, command]
