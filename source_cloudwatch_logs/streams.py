@@ -134,6 +134,8 @@ def build_stream(*, definition: StreamDefinition, position_ms: int | None, plan:
     earliest = earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms)
     start = read_start_ms(config.start_date_ms, earliest)
     resume = resume_ms(start, position_ms, config.lookback_window_seconds * 1000)
+    if position_ms is not None and position_ms >= plan.end_ms:
+        resume = position_ms  # a state at or after this sync's end: nothing is new yet, nothing is re-read
     window_ms = window_length_ms(plan.end_ms - resume, group.stored_bytes, max(1, plan.now_ms - earliest))
     cursor = WindowCursor(
         stream_name=definition.name,

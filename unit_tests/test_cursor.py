@@ -101,10 +101,12 @@ def test_no_state_starts_at_the_start_date_or_the_oldest_data() -> None:
 
 
 def test_a_state_later_than_the_end_generates_no_window_and_keeps_the_state() -> None:
-    stream, repository = _stream({"timestamp": NOW}, stored_bytes=0)
-    assert list(stream.generate_partitions()) == []
-    stream.cursor.ensure_at_least_one_state_emitted()
-    assert _emitted_positions(repository) == [NOW]
+    for lookback_s in (0, 3600):  # not even the lookback is re-read (issue 10, item 6)
+        for position in (NOW, NOW + 10 * DAY_MS):
+            stream, repository = _stream({"timestamp": position}, stored_bytes=0, lookback_s=lookback_s)
+            assert list(stream.generate_partitions()) == []
+            stream.cursor.ensure_at_least_one_state_emitted()
+            assert _emitted_positions(repository) == [position]
 
 
 def test_partitions_hash_by_stream_and_window() -> None:

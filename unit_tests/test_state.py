@@ -106,7 +106,27 @@ def test_state_positions_from_every_shape() -> None:
         ({"timestamp": -5}, (None, "its `timestamp` -5 is negative")),
         (
             {"timestamp": NOW + 1},
-            (None, f"its `timestamp` {NOW + 1} (2026-11-18T11:06:40.001Z) is in the future"),
+            (
+                NOW + 1,
+                f"its `timestamp` {NOW + 1} (2026-11-18T11:06:40.001Z) is in the future: nothing is read for it "
+                "and the state is kept",
+            ),
+        ),
+        (
+            {"timestamp": (NOW - DAY_MS) * 1000 + 999},
+            (
+                NOW - DAY_MS,
+                f"its `timestamp` {(NOW - DAY_MS) * 1000 + 999} looks like epoch microseconds; it was read as "
+                f"{NOW - DAY_MS} ms (2026-11-17T11:06:40.000Z)",
+            ),
+        ),
+        (
+            {"timestamp": (NOW - DAY_MS) * 1_000_000 + 5},
+            (
+                NOW - DAY_MS,
+                f"its `timestamp` {(NOW - DAY_MS) * 1_000_000 + 5} looks like epoch nanoseconds; it was read as "
+                f"{NOW - DAY_MS} ms (2026-11-17T11:06:40.000Z)",
+            ),
         ),
         ({"timestamp": "soon"}, (None, "its `timestamp` is not a number")),
         ({"timestamp": True}, (None, "its `timestamp` is not a number")),
