@@ -42,6 +42,12 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         return _failed(str(error.message))
     if discovery.report_problems:
         return _failed(" ".join(discovery.report_problems))
+    if not discovery.streams:
+        where = f"starts with '{config.log_group_prefix}'" if config.log_group_prefix else "exists"
+        return _failed(
+            f"No readable log group {where} in region {config.region_name}, and no custom_log_reports are set: "
+            "there is nothing to replicate. Fix log_group_prefix or region_name."
+        )
 
     reports = [stream for stream in discovery.streams if stream.field is not None]
     for report in reports:
@@ -62,12 +68,6 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
             break
         unreadable.append(group.name)
         first_problem = first_problem or problem
-    if not discovery.streams:
-        where = f"starts with '{config.log_group_prefix}'" if config.log_group_prefix else "exists"
-        return _failed(
-            f"No readable log group {where} in region {config.region_name}, and no custom_log_reports are set: "
-            "there is nothing to replicate. Fix log_group_prefix or region_name."
-        )
     names = ", ".join(f"'{name}'" for name in unreadable)
     if not readable:
         return _failed(f"Listing log groups works, but reading {names} fails: {first_problem}")
