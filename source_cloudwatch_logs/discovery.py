@@ -33,7 +33,7 @@ class StreamDefinition:
         return cls(name=group.name, group=group, query=EventQuery(log_group=group.name))
 
     @classmethod
-    def of_report(cls, report: CustomLogReport, group: LogGroup, index: int = 0) -> StreamDefinition:
+    def of_report(cls, report: CustomLogReport, group: LogGroup, index: int) -> StreamDefinition:
         query = EventQuery(
             log_group=group.name,
             log_stream_names=tuple(report.log_stream_names) if report.log_stream_names else None,
