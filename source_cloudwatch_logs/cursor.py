@@ -1,7 +1,9 @@
 """A stream's cursor: cuts its range into half-open time windows and owns its state.
 
-The state is the end of the first contiguous run of finished windows (counted from the stream's position when
-the sync began), emitted after each finished window, whatever order windows finish in. Windows are handed to
+The state's watermark is the end of the first contiguous run of finished windows (counted from the stream's
+watermark when the sync began), emitted after each finished window, whatever order windows finish in. With it go
+the newest event and the largest ingestion lag of the windows in that run (state.py, lookback.py): a window's
+findings count only once every window before it has finished too. Windows are handed to
 workers in time order and each is checkpointed by the worker that read it, right after its records: a STATE
 message always follows the records it covers.
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
@@ -21,9 +24,26 @@ from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_cloudwatch_logs.records import CURSOR_FIELD
+from source_cloudwatch_logs.lookback import learned_lag_ms
+from source_cloudwatch_logs.state import StreamPosition
 
 START_KEY, END_KEY = "start_time", "end_time"
+
+
+@dataclass(frozen=True)
+class WindowFindings:
+    """What reading one window found: its newest event's timestamp (None: no event) and largest ingestion lag."""
+
+    newest_ms: int | None = None
+    max_lag_ms: int = 0
+
+
+@runtime_checkable
+class ReportsFindings(Protocol):
+    """A partition that says what it found once read."""
+
+    @property
+    def findings(self) -> WindowFindings: ...
 
 
 def window_bounds(stream_slice: Mapping[str, Any] | None) -> tuple[int, int]:
@@ -33,31 +53,38 @@ def window_bounds(stream_slice: Mapping[str, Any] | None) -> tuple[int, int]:
 
 
 class WindowCursor(Cursor):
-    """Windows of `window_ms` tiling `[resume_ms, end_ms)`; state starts at `position_ms`.
+    """Windows tiling `[resume_ms, end_ms)`; the state starts at `position`.
 
-    `position_ms` is where the stream's state stands at the start of the sync (its saved position, or its read
-    start without one); `resume_ms` (at most `position_ms`) is where reading begins, earlier by the lookback.
+    `position` is the stream's state at the start of the sync (its saved state, or its read start without one);
+    `resume_ms` (at most its watermark) is where reading begins, earlier by the lookback and the quiet stretch
+    since the newest event. `[resume_ms, dense_from_ms)` holds only late arrivals, so it joins the first window
+    instead of costing windows (calls) of its own; from `dense_from_ms` on, windows are `window_ms` long.
     """
 
     def __init__(
         self,
         *,
         stream_name: str,
-        position_ms: int,
+        position: StreamPosition,
         resume_ms: int,
+        dense_from_ms: int,
         end_ms: int,
         window_ms: int,
         state_manager: ConnectorStateManager,
         repository: MessageRepository,
     ) -> None:
         self._stream_name = stream_name
-        self._position = position_ms
+        self._start = position
+        self._watermark = position.watermark_ms
+        self._newest = position.newest_ms
+        self._max_lag = 0
         self._resume = resume_ms
+        self._dense_from = dense_from_ms
         self._end = end_ms
         self._window = window_ms
         self._state_manager = state_manager
         self._repository = repository
-        self._finished: dict[int, int] = {}  # start -> end of finished windows beyond the contiguous run
+        self._finished: dict[int, tuple[int, WindowFindings]] = {}  # start -> windows past the contiguous run
         self._emitted = False
         self._lock = threading.Lock()
 
@@ -70,13 +97,22 @@ class WindowCursor(Cursor):
         return self._end
 
     @property
+    def position(self) -> StreamPosition:
+        progress = self._watermark - self._start.watermark_ms
+        return StreamPosition(
+            watermark_ms=self._watermark,
+            newest_ms=self._newest,
+            lag_ms=learned_lag_ms(self._start.lag_ms, progress, self._max_lag),
+        )
+
+    @property
     def state(self) -> MutableMapping[str, Any]:
-        return {CURSOR_FIELD: self._position}
+        return self.position.as_state()
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         start = self._resume
         while start < self._end:
-            end = min(start + self._window, self._end)
+            end = min(max(start, self._dense_from) + self._window, self._end)
             yield StreamSlice(partition={}, cursor_slice={START_KEY: start, END_KEY: end})
             start = end
 
@@ -88,8 +124,9 @@ class WindowCursor(Cursor):
 
     def close_partition(self, partition: Partition) -> None:
         start, end = window_bounds(partition.to_slice())
+        findings = partition.findings if isinstance(partition, ReportsFindings) else WindowFindings()
         with self._lock:
-            self._finished[start] = max(end, self._finished.get(start, end))
+            self._finished[start] = (end, findings)
             self._advance()
             self._emit()
 
@@ -100,9 +137,13 @@ class WindowCursor(Cursor):
 
     def _advance(self) -> None:
         for start in sorted(self._finished):
-            if start > self._position:
+            if start > self._watermark:
                 return
-            self._position = max(self._position, self._finished.pop(start))
+            end, findings = self._finished.pop(start)
+            self._watermark = max(self._watermark, end)
+            if findings.newest_ms is not None and (self._newest is None or findings.newest_ms > self._newest):
+                self._newest = findings.newest_ms
+            self._max_lag = max(self._max_lag, findings.max_lag_ms)
 
     def _emit(self) -> None:
         self._state_manager.update_state_for_stream(self._stream_name, None, self.state)

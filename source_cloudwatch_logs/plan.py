@@ -31,7 +31,7 @@ from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import IncomingState, now_ms, read_end_ms, usable_position
+from source_cloudwatch_logs.state import IncomingState, StreamPosition, now_ms, read_end_ms, usable_position
 
 QUEUE_SIZE = 10_000
 CLOCK_SKEW_WARNING_MS = 60_000
@@ -41,7 +41,7 @@ STALE_NAMES_SHOWN = 10
 @dataclass(frozen=True)
 class PlannedStream:
     definition: StreamDefinition
-    position_ms: int | None  # the usable state position, None without one
+    position: StreamPosition | None  # the usable state, None without one
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def plan_sync(
         # A full refresh given a state is a retried attempt of the same sync (Airbyte's resumable full refresh,
         # which the platform clears at the start of every new sync): it resumes there too.
         position = _usable_position(definition.name, state.positions, sync_now, notes)
-        streams.append(PlannedStream(definition=definition, position_ms=position))
+        streams.append(PlannedStream(definition=definition, position=position))
 
     queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
     repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
@@ -116,7 +116,9 @@ def sync_clock(*, server_ms: int | None, local_ms: int, logger: logging.Logger) 
     return server_ms
 
 
-def _usable_position(name: str, positions: Mapping[str, Any], at_ms: int, notes: _Announcements) -> int | None:
+def _usable_position(
+    name: str, positions: Mapping[str, Any], at_ms: int, notes: _Announcements
+) -> StreamPosition | None:
     raw = positions.get(name)
     if raw is None or raw == {}:
         return None

@@ -28,6 +28,9 @@ class _Stream:
     pages: int = 0
     windows_done: int = 0
     windows_planned: int | None = None  # known once all windows are generated
+    lookback_ms: int = 0
+    late_events: int = 0
+    max_lag_ms: int = 0
 
 
 class SyncProgress:
@@ -51,9 +54,9 @@ class SyncProgress:
         self._events = 0
         self._lock = threading.Lock()
 
-    def stream_started(self, name: str, window_count_hint: str) -> None:
+    def stream_started(self, name: str, window_count_hint: str, *, lookback_ms: int = 0) -> None:
         with self._lock:
-            self._streams[name] = _Stream(started=self._clock())
+            self._streams[name] = _Stream(started=self._clock(), lookback_ms=lookback_ms)
         log(self._repository, Level.INFO, f"Stream '{name}': started, reading {window_count_hint}.")
 
     def windows_planned(self, name: str, count: int) -> None:
@@ -76,9 +79,12 @@ class SyncProgress:
         if due:
             log(self._repository, Level.INFO, self.summary())
 
-    def window_done(self, name: str) -> None:
+    def window_done(self, name: str, *, late_events: int = 0, max_lag_ms: int = 0) -> None:
         with self._lock:
-            self._streams[name].windows_done += 1
+            stream = self._streams[name]
+            stream.windows_done += 1
+            stream.late_events += late_events
+            stream.max_lag_ms = max(stream.max_lag_ms, max_lag_ms)
             finished = self._finished(name)
         if finished:
             self._report_finished(name)
@@ -97,7 +103,9 @@ class SyncProgress:
             self._repository,
             Level.INFO,
             f"Stream '{name}': finished: {stream.events} events, {stream.pages} pages, "
-            f"{stream.windows_done} windows in {seconds:.1f} s.",
+            f"{stream.windows_done} windows in {seconds:.1f} s; {stream.late_events} late events found (below the "
+            f"previous state, ingested after it was read), largest ingestion lag {stream.max_lag_ms / 1000:.0f} s, "
+            f"lookback {stream.lookback_ms / 1000:.0f} s.",
         )
 
     def summary(self) -> str:

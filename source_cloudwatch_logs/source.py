@@ -93,7 +93,7 @@ class SourceCloudwatchLogs(Source):
         plan = plan_sync(config=parse_config(config), catalog=catalog, state=IncomingState.of(state), logger=logger)
         yield from plan.announcements
         streams: list[AbstractStream] = [
-            build_stream(definition=s.definition, position_ms=s.position_ms, plan=plan) for s in plan.streams
+            build_stream(definition=s.definition, position=s.position, plan=plan) for s in plan.streams
         ]
         if not streams:
             return

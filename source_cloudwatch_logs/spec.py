@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from source_cloudwatch_logs.state import MAX_BACKDATE_MS
+
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
@@ -179,24 +181,34 @@ class CloudWatchLogsConfig(BaseModel):
     ingestion_delay_seconds: int = _field(
         11,
         "Ingestion Delay (seconds)",
-        "A sync reads events only up to this many seconds before now, because CloudWatch can make events "
-        "visible minutes after their timestamp. Raise it if the connector warns about late events.",
+        "A sync reads events only up to this many seconds before now, because CloudWatch makes events visible "
+        "seconds to minutes after their timestamp. Later events are caught by the lookback.",
         default=300,
         ge=0,
-        le=14 * 24 * 3600,
+        le=MAX_BACKDATE_MS // 1000,
     )
     lookback_window_seconds: int = _field(
         12,
         "Lookback Window (seconds)",
-        "Each incremental sync re-reads this many seconds before the saved state, to catch events that "
-        "arrived later than the ingestion delay. Re-read events repeat and are deduplicated by eventId.",
+        "The least each incremental sync re-reads before the saved state. The connector re-reads more on its "
+        "own when a stream's events arrive late (up to Max Lookback). Re-read events repeat with the same eventId.",
         default=0,
         ge=0,
-        le=14 * 24 * 3600,
+        le=MAX_BACKDATE_MS // 1000,
+    )
+    max_lookback_seconds: int = _field(
+        13,
+        "Max Lookback (seconds)",
+        "The most an incremental sync re-reads before the saved state, however late a stream's events arrive. "
+        "Each sync may re-read this span of a busy log group; events later than it plus the ingestion delay are "
+        "read only when the group is quiet around their timestamp, and the connector warns when it sees them.",
+        default=3600,
+        ge=0,
+        le=MAX_BACKDATE_MS // 1000,
     )
 
     num_workers: int = _field(
-        13,
+        14,
         "Parallel Requests",
         "How many time windows and log groups are read at once. More workers help when API latency, not the "
         "request quota, is the limit.",
@@ -205,7 +217,7 @@ class CloudWatchLogsConfig(BaseModel):
         le=64,
     )
     requests_per_second: float = _field(
-        14,
+        15,
         "Requests per Second",
         "Client-side budget for FilterLogEvents and for DescribeLogGroups, each. The AWS default quota is 5 per "
         "second per account and region for both; raise it only if your account's quota was raised.",
@@ -215,7 +227,7 @@ class CloudWatchLogsConfig(BaseModel):
     )
 
     sts_endpoint_url: str | None = _field(
-        15,
+        16,
         "STS Endpoint URL",
         "Custom STS endpoint for assuming role_arn, e.g. an STS VPC endpoint. Leave empty for AWS's regional STS "
         "endpoint (or AWS_ENDPOINT_URL_STS). Endpoint URL above is not used for STS.",
@@ -250,6 +262,7 @@ class CloudWatchLogsConfig(BaseModel):
         "session_duration",
         "ingestion_delay_seconds",
         "lookback_window_seconds",
+        "max_lookback_seconds",
         "num_workers",
         "requests_per_second",
         mode="before",

@@ -2,9 +2,11 @@
 windows, and which incoming states are usable.
 
 State of a stream is `{"timestamp": <epoch ms>}` (what Airbyte's older connector writes too) and means:
-every event whose timestamp is below the value has been emitted. Time windows are half-open
-`[start, end)` in epoch milliseconds, so the end of the first contiguous run of finished windows is
-exactly that value (`cursor.py` keeps it).
+every event whose timestamp is below the value has been emitted (the watermark). Two optional keys next to
+it say where the next sync must re-read from: `newest_event_timestamp`, the newest event emitted below the
+watermark, and `ingestion_lag_ms`, the stream's learned ingestion lag (lookback.py). Time windows are half-open
+`[start, end)` in epoch milliseconds, so the end of the first contiguous run of finished windows is exactly the
+watermark (`cursor.py` keeps it).
 """
 
 from __future__ import annotations
@@ -55,9 +57,15 @@ def read_start_ms(start_date_ms: int | None, earliest_ms: int) -> int:
     return max(start_date_ms or 0, earliest_ms)
 
 
-def resume_ms(start_ms: int, position_ms: int | None, lookback_ms: int) -> int:
-    """Where a stream's windows begin: `lookback_ms` before its state position, never before `start_ms`."""
-    return start_ms if position_ms is None else max(start_ms, position_ms - lookback_ms)
+def resume_ms(start_ms: int, position: StreamPosition | None, lookback_ms: int) -> int:
+    """Where a stream's windows begin: `lookback_ms` before its watermark, and no later than its newest event
+    (inclusive: a late event in the same millisecond is read too), never before `start_ms`."""
+    if position is None:
+        return start_ms
+    resume = position.watermark_ms - lookback_ms
+    if position.newest_ms is not None:
+        resume = min(resume, position.newest_ms)
+    return max(start_ms, resume)
 
 
 def read_end_ms(at_ms: int, ingestion_delay_seconds: int) -> int:
@@ -81,6 +89,27 @@ def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: 
 
 
 # Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------
+
+NEWEST_KEY = "newest_event_timestamp"
+LAG_KEY = "ingestion_lag_ms"
+
+
+@dataclass(frozen=True)
+class StreamPosition:
+    """A stream's state: its watermark, the newest event emitted below it (None: not known, as in states
+    written by 0.1.0 or the older connector), and its learned ingestion lag."""
+
+    watermark_ms: int
+    newest_ms: int | None = None
+    lag_ms: int = 0
+
+    def as_state(self) -> dict[str, int]:
+        state = {CURSOR_FIELD: self.watermark_ms}
+        if self.newest_ms is not None:
+            state[NEWEST_KEY] = self.newest_ms
+        state[LAG_KEY] = self.lag_ms
+        return state
+
 
 EARLIEST_PLAUSIBLE_MS = 946_684_800_000  # 2000-01-01: a "seconds" value times 1000 lands after this
 # Units an epoch may have been written in, and how many of them make a millisecond (0: a second is 1000 ms).
@@ -142,31 +171,54 @@ def state_positions(document: Any) -> tuple[dict[str, Any], list[str]]:
     return positions, warnings
 
 
-def usable_position(stream_state: Any, at_ms: int) -> tuple[int | None, str | None]:
-    """The stream's state position in epoch ms (None when unusable) and what to tell the user about it.
+def usable_position(stream_state: Any, at_ms: int) -> tuple[StreamPosition | None, str | None]:
+    """The stream's state (None when unusable) and what to tell the user about it.
 
-    A position after `at_ms` (the sync's "now") is kept: the stream reads nothing until time catches up.
+    A watermark after `at_ms` (the sync's "now") is kept: the stream reads nothing until time catches up. The
+    optional keys are read in the watermark's unit; one that does not fit is dropped (the watermark stays).
     """
     if not isinstance(stream_state, dict) or CURSOR_FIELD not in stream_state:
         return None, f"it has no `{CURSOR_FIELD}`"
-    value = stream_state[CURSOR_FIELD]
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    position = _integer(stream_state[CURSOR_FIELD])
+    if position is None:
         return None, f"its `{CURSOR_FIELD}` is not a number"
-    position = int(value)
     if position < 0:
         return None, f"its `{CURSOR_FIELD}` {position} is negative"
+    problems: list[str] = []
+    scale: tuple[int, int] = (1, 1)  # multiply, then divide: the watermark's unit to milliseconds
+    watermark = position
     for unit, per_ms in EPOCH_UNITS:  # seconds, micro- or nanoseconds, as some tools write epochs
-        ms = position * 1000 if per_ms == 0 else position // per_ms
+        candidate_scale = (1000, 1) if per_ms == 0 else (1, per_ms)
+        ms = position * candidate_scale[0] // candidate_scale[1]
         if (position < EARLIEST_PLAUSIBLE_MS or position > at_ms) and EARLIEST_PLAUSIBLE_MS <= ms <= at_ms:
-            return (
-                ms,
-                f"its `{CURSOR_FIELD}` {position} looks like epoch {unit}; it was read as {ms} ms ({iso_utc(ms)})",
+            scale, watermark = candidate_scale, ms
+            problems.append(
+                f"its `{CURSOR_FIELD}` {position} looks like epoch {unit}; it was read as {ms} ms ({iso_utc(ms)})"
             )
-    if position > at_ms:  # a state from the future: nothing is new yet (Airbyte's acceptance tests require it)
-        return position, (
-            f"its `{CURSOR_FIELD}` {position} ({iso_utc(position)}) is in the future: nothing is read for it and "
-            "the state is kept"
-        )
-    return position, None
+            break
+    else:
+        if position > at_ms:  # a state from the future: nothing is new yet (Airbyte's acceptance tests require it)
+            problems.append(
+                f"its `{CURSOR_FIELD}` {position} ({iso_utc(position)}) is in the future: nothing is read for it and "
+                "the state is kept"
+            )
+    newest: int | None = None
+    if NEWEST_KEY in stream_state:
+        raw = _integer(stream_state[NEWEST_KEY])
+        newest = None if raw is None else raw * scale[0] // scale[1]
+        if newest is None or not 0 <= newest < watermark:
+            problems.append(f"its `{NEWEST_KEY}` is not a number below `{CURSOR_FIELD}`; it was ignored")
+            newest = None
+    lag = _integer(stream_state.get(LAG_KEY, 0))
+    if lag is None or lag < 0:
+        problems.append(f"its `{LAG_KEY}` is not a number of milliseconds; it was ignored")
+        lag = 0
+    return StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag), "; ".join(problems) or None
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import MessageRepository
@@ -18,37 +18,58 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_cloudwatch_logs.cursor import WindowCursor, window_bounds
+from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY, RECORD_SCHEMA
-from source_cloudwatch_logs.state import earliest_event_ms, iso_utc, read_start_ms, resume_ms, window_length_ms
+from source_cloudwatch_logs.state import (
+    MAX_BACKDATE_MS,
+    StreamPosition,
+    earliest_event_ms,
+    iso_utc,
+    read_start_ms,
+    resume_ms,
+    window_length_ms,
+)
 
 
-class LagMonitor:
-    """Watches `ingestionTime - timestamp`: events later than the ingestion delay may have been missed."""
+class LateEvents:
+    """Counts the events a stream's sync finds late, and warns once per new record lag beyond what the lookback
+    can ever cover (`max_lookback_seconds` plus the ingestion delay)."""
 
-    def __init__(self, stream: str, delay_seconds: int, repository: MessageRepository) -> None:
+    def __init__(
+        self, *, stream: str, previous: StreamPosition | None, delay_ms: int, cap_ms: int, repository: MessageRepository
+    ) -> None:
         self._stream = stream
-        self._delay_ms = delay_seconds * 1000
+        # Below the previous watermark and ingested after the previous sync read it: not there when it was read.
+        self.before_ms = previous.watermark_ms if previous is not None else -1
+        self.ingested_after_ms = self.before_ms + delay_ms
+        self._delay_ms = delay_ms
+        self._cap_ms = cap_ms
         self._repository = repository
-        self._reported_ms = self._delay_ms
         self._lock = threading.Lock()
+        self._reported_ms = cap_ms + delay_ms
 
     def window_done(self, max_lag_ms: int) -> None:
         with self._lock:
-            if max_lag_ms <= self._reported_ms:
+            if (
+                not beyond_cap(max_lag_ms, delay_ms=self._delay_ms, cap_ms=self._cap_ms)
+                or max_lag_ms <= self._reported_ms
+            ):
                 return
             self._reported_ms = max_lag_ms
+        needed_s = -(-(max_lag_ms - self._delay_ms) // 1000)
         log(
             self._repository,
             Level.WARN,
-            f"Stream '{self._stream}': events became visible up to {max_lag_ms / 1000:.0f} s after their "
-            f"timestamp, more than ingestion_delay_seconds ({self._delay_ms // 1000} s). An earlier sync may "
-            f"have missed such events: raise ingestion_delay_seconds (or lookback_window_seconds) to at "
-            f"least {-(-max_lag_ms // 1000)}.",
+            f"Stream '{self._stream}': an event became visible {max_lag_ms / 1000:.0f} s after its timestamp, later "
+            f"than max_lookback_seconds ({self._cap_ms // 1000}) plus ingestion_delay_seconds "
+            f"({self._delay_ms // 1000}) cover. Events this late are read only when the log group is quiet around "
+            f"their timestamp: raise max_lookback_seconds to at least {needed_s} (at most "
+            f"{MAX_BACKDATE_MS // 1000}) to read them all, at the cost of re-reading that span every sync.",
         )
 
 
@@ -58,8 +79,9 @@ class StreamContext:
 
     definition: StreamDefinition
     events: LogEvents
-    lag: LagMonitor
+    late: LateEvents
     progress: SyncProgress
+    lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
 
 
 class LogEventsPartition(Partition):
@@ -70,6 +92,11 @@ class LogEventsPartition(Partition):
         self._slice = stream_slice
         self._start, self._end = window_bounds(stream_slice)
         self._hash = hash((context.definition.name, self._start, self._end))
+        self._findings = WindowFindings()
+
+    @property
+    def findings(self) -> WindowFindings:
+        return self._findings
 
     def stream_name(self) -> str:
         return self._context.definition.name
@@ -81,9 +108,10 @@ class LogEventsPartition(Partition):
         return self._hash
 
     def read(self) -> Iterable[Record]:
-        definition, progress = self._context.definition, self._context.progress
+        definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, group, stream_slice = definition.name, definition.group.name, self._slice
-        max_lag = 0
+        max_lag, newest, late_events = 0, -1, 0
+        late_before, late_after = late.before_ms, late.ingested_after_ms
         last_second, last_second_text = -1, ""
         pages = self._context.events.window(
             definition.query, self._start, self._end, stream=name, field=definition.field
@@ -96,17 +124,22 @@ class LogEventsPartition(Partition):
             while events:
                 event = events.pop()
                 timestamp = event["timestamp"]
-                lag = event.get("ingestionTime", timestamp) - timestamp
-                if lag > max_lag:
-                    max_lag = lag
+                ingested = event.get("ingestionTime", timestamp)
+                if ingested - timestamp > max_lag:
+                    max_lag = ingested - timestamp
+                if timestamp > newest:
+                    newest = timestamp
+                if timestamp < late_before and ingested > late_after:
+                    late_events += 1
                 second, millis = divmod(timestamp, 1000)
                 if second != last_second:  # many events share a second: format it once
                     last_second, last_second_text = second, iso_utc(second * 1000)[:-4]
                 event["event_time"] = f"{last_second_text}{millis:03d}Z"
                 event["logGroupName"] = group
                 yield Record(data=event, stream_name=name, associated_slice=stream_slice)
-        self._context.lag.window_done(max_lag)
-        progress.window_done(name)
+        self._findings = WindowFindings(newest_ms=newest if newest >= 0 else None, max_lag_ms=max_lag)
+        late.window_done(max_lag)
+        progress.window_done(name, late_events=late_events, max_lag_ms=max_lag)
 
 
 class WindowPartitionGenerator(PartitionGenerator):
@@ -117,7 +150,11 @@ class WindowPartitionGenerator(PartitionGenerator):
     def generate(self) -> Iterable[Partition]:
         name, progress = self._context.definition.name, self._context.progress
         window_ms, end_ms = self._cursor.window_ms, self._cursor.end_ms
-        progress.stream_started(name, f"time windows of {window_ms / 60_000:.0f} min up to {iso_utc(end_ms)}")
+        progress.stream_started(
+            name,
+            f"time windows of {window_ms / 60_000:.0f} min up to {iso_utc(end_ms)}",
+            lookback_ms=self._context.lookback_ms,
+        )
         count = 0
         for stream_slice in self._cursor.stream_slices():
             count += 1
@@ -125,22 +162,34 @@ class WindowPartitionGenerator(PartitionGenerator):
         progress.windows_planned(name, count)
 
 
-def build_stream(*, definition: StreamDefinition, position_ms: int | None, plan: SyncPlan) -> DefaultStream:
+def build_stream(*, definition: StreamDefinition, position: StreamPosition | None, plan: SyncPlan) -> DefaultStream:
     """A concurrent stream whose cursor cuts `[resume, plan.end_ms)` into windows and checkpoints each.
 
-    `position_ms` is the stream's usable state position (None: no state, or a full refresh).
+    `position` is the stream's usable state (None: no state). A stream with state re-reads behind its watermark
+    what its learned lag asks for (lookback.py), and from its newest event on: what landed in the quiet stretch
+    after it arrived late whatever its lag.
     """
     config, group = plan.config, definition.group
     earliest = earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms)
     start = read_start_ms(config.start_date_ms, earliest)
-    resume = resume_ms(start, position_ms, config.lookback_window_seconds * 1000)
-    if position_ms is not None and position_ms >= plan.end_ms:
-        resume = position_ms  # a state at or after this sync's end: nothing is new yet, nothing is re-read
-    window_ms = window_length_ms(plan.end_ms - resume, group.stored_bytes, max(1, plan.now_ms - earliest))
+    delay_ms, floor_ms = config.ingestion_delay_seconds * 1000, config.lookback_window_seconds * 1000
+    cap_ms = max(floor_ms, config.max_lookback_seconds * 1000)
+    lookback = 0
+    if position is None:
+        resume = dense_from = start
+    elif position.watermark_ms >= plan.end_ms:  # a state at or after this sync's end: nothing is new yet
+        resume = dense_from = position.watermark_ms
+    else:
+        lookback = lookback_ms(lag_ms=position.lag_ms, delay_ms=delay_ms, floor_ms=floor_ms, cap_ms=cap_ms)
+        resume = resume_ms(start, position, lookback)
+        dense_from = max(resume, position.watermark_ms - lookback)
+    window_ms = window_length_ms(plan.end_ms - dense_from, group.stored_bytes, max(1, plan.now_ms - earliest))
+    initial = position or StreamPosition(watermark_ms=start)
     cursor = WindowCursor(
         stream_name=definition.name,
-        position_ms=max(start, position_ms if position_ms is not None else start),
+        position=replace(initial, watermark_ms=max(start, initial.watermark_ms)),
         resume_ms=resume,
+        dense_from_ms=dense_from,
         end_ms=plan.end_ms,
         window_ms=window_ms,
         state_manager=plan.state_manager,
@@ -149,8 +198,11 @@ def build_stream(*, definition: StreamDefinition, position_ms: int | None, plan:
     context = StreamContext(
         definition=definition,
         events=plan.events,
-        lag=LagMonitor(definition.name, config.ingestion_delay_seconds, plan.repository),
+        late=LateEvents(
+            stream=definition.name, previous=position, delay_ms=delay_ms, cap_ms=cap_ms, repository=plan.repository
+        ),
         progress=plan.progress,
+        lookback_ms=lookback,
     )
     return DefaultStream(
         partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),

@@ -11,7 +11,7 @@ from typing import Any
 from airbyte_cdk.models import Type
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_cloudwatch_logs.cursor import END_KEY, START_KEY
+from source_cloudwatch_logs.cursor import END_KEY, START_KEY, WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.state import (
     DAY_MS,
@@ -23,20 +23,30 @@ from source_cloudwatch_logs.streams import LogEventsPartition, build_stream
 from unit_tests.conftest import NOW, group, sync_plan
 
 
-def _stream(state: dict[str, Any], stored_bytes: int, lookback_s: int = 0, start_date: str | None = None):  # type: ignore[no-untyped-def]
-    settings = {"lookback_window_seconds": lookback_s, **({"start_date": start_date} if start_date else {})}
-    plan = sync_plan(now_ms=NOW, end_ms=NOW - 60_000, **settings)
+def _stream(  # type: ignore[no-untyped-def]
+    state: dict[str, Any], stored_bytes: int, lookback_s: int = 0, start_date: str | None = None, **settings: Any
+):
+    settings = {"lookback_window_seconds": lookback_s, **({"start_date": start_date} if start_date else {}), **settings}
+    plan = sync_plan(now_ms=NOW, end_ms=END, **settings)
     definition = StreamDefinition.of_group(group(creation_ms=NOW - 20 * DAY_MS, stored_bytes=stored_bytes))
     position, _ = usable_position(state, NOW) if state else (None, None)
-    return build_stream(definition=definition, position_ms=position, plan=plan), plan.repository
+    return build_stream(definition=definition, position=position, plan=plan), plan.repository
 
 
-def _emitted_positions(repository: InMemoryMessageRepository) -> list[int]:
+END = NOW - 60_000
+MINUTE_MS = 60_000
+
+
+def _emitted_states(repository: InMemoryMessageRepository) -> list[dict[str, Any]]:
     return [
-        m.state.stream.stream_state.timestamp  # type: ignore[union-attr]
+        m.state.stream.stream_state.__dict__  # type: ignore[union-attr]
         for m in repository.consume_queue()
         if m.type == Type.STATE
     ]
+
+
+def _emitted_positions(repository: InMemoryMessageRepository) -> list[int]:
+    return [state["timestamp"] for state in _emitted_states(repository)]
 
 
 def _bounds(partition: Any) -> tuple[int, int]:
@@ -87,7 +97,7 @@ def test_state_is_the_end_of_the_first_contiguous_run_in_any_finishing_order() -
                 contiguous += 1
             expected = bounds[contiguous - 1][1] if contiguous else position
             assert _emitted_positions(repository)[-1] == max(expected, position)
-        assert stream.cursor.state == {"timestamp": NOW - 60_000}
+        assert stream.cursor.state == {"timestamp": END, "ingestion_lag_ms": 0}
 
 
 def test_no_state_starts_at_the_start_date_or_the_oldest_data() -> None:
@@ -116,3 +126,106 @@ def test_partitions_hash_by_stream_and_window() -> None:
     (again,) = _stream({"timestamp": NOW - DAY_MS}, stored_bytes=0)[0].generate_partitions()
     assert hash(partition) == hash(again)
     assert partition.stream_name() == "g"
+
+
+class _Found:
+    """A finished window as the cursor sees it: its bounds and what reading it found."""
+
+    def __init__(self, partition: Any, newest_ms: int | None, max_lag_ms: int) -> None:
+        self._slice = partition.to_slice()
+        self.findings = WindowFindings(newest_ms=newest_ms, max_lag_ms=max_lag_ms)
+
+    def to_slice(self) -> Any:
+        return self._slice
+
+
+def test_a_quiet_stretch_since_the_newest_event_is_re_read_within_the_first_window() -> None:
+    watermark, newest = NOW - DAY_MS, NOW - 3 * DAY_MS
+    # A small group: one window from the newest event (inclusive) to the end, one call as before.
+    stream, _ = _stream({"timestamp": watermark, "newest_event_timestamp": newest}, stored_bytes=0)
+    (only,) = stream.generate_partitions()
+    assert _bounds(only) == (newest, END)
+    # A busy group: the quiet stretch joins the first window; windows are cut from the watermark on.
+    stream, _ = _stream(
+        {"timestamp": watermark, "newest_event_timestamp": newest}, stored_bytes=400 * TARGET_WINDOW_BYTES
+    )
+    bounds = [_bounds(p) for p in stream.generate_partitions()]
+    window = bounds[1][1] - bounds[1][0]
+    assert bounds[0] == (newest, watermark + window)
+    assert all(end == next_start for (_, end), (next_start, _) in itertools.pairwise(bounds))
+    assert bounds[-1][1] == END
+
+
+def test_the_lookback_follows_the_learned_lag_between_its_floor_and_cap() -> None:
+    watermark = NOW - DAY_MS
+    cases = [  # (lag, floor s, cap s) -> re-read behind the watermark: 1.25 x lag - delay (300 s), floor <= it <= cap
+        ((20 * MINUTE_MS, 0, 3600), 20 * MINUTE_MS),
+        ((2 * MINUTE_MS, 0, 3600), 0),
+        ((2 * MINUTE_MS, 600, 3600), 10 * MINUTE_MS),
+        ((5 * 60 * MINUTE_MS, 0, 3600), 60 * MINUTE_MS),
+        ((5 * 60 * MINUTE_MS, 7200, 3600), 120 * MINUTE_MS),  # a floor above the cap wins
+        ((5 * 60 * MINUTE_MS, 0, 0), 0),
+    ]
+    for (lag, floor_s, cap_s), behind in cases:
+        state = {"timestamp": watermark, "newest_event_timestamp": watermark - 1, "ingestion_lag_ms": lag}
+        stream, _ = _stream(state, stored_bytes=0, lookback_s=floor_s, max_lookback_seconds=cap_s)
+        (only,) = stream.generate_partitions()
+        assert _bounds(only) == (min(watermark - 1, watermark - behind), END), (lag, floor_s, cap_s)
+
+
+def test_an_old_state_resumes_exactly_at_its_watermark_less_the_floor() -> None:
+    for floor_s in (0, 600):
+        stream, _ = _stream({"timestamp": NOW - DAY_MS}, stored_bytes=0, lookback_s=floor_s)
+        (only,) = stream.generate_partitions()
+        assert _bounds(only) == (NOW - DAY_MS - floor_s * 1000, END)
+
+
+def test_newest_event_and_lag_join_the_state_only_with_their_window_in_the_contiguous_run() -> None:
+    rng = random.Random(20261130)
+    for _ in range(40):
+        watermark = NOW - rng.randint(1, 5) * DAY_MS
+        start = {"timestamp": watermark, "newest_event_timestamp": watermark - DAY_MS, "ingestion_lag_ms": 0}
+        stream, repository = _stream(start, stored_bytes=rng.choice([3, 40]) * TARGET_WINDOW_BYTES)
+        partitions = list(stream.generate_partitions())
+        found = []
+        for partition in partitions:
+            low, high = _bounds(partition)
+            newest = rng.choice([None, rng.randrange(low, high)])
+            found.append(_Found(partition, newest, rng.randint(0, 10 * MINUTE_MS)))
+        order = list(range(len(found)))
+        rng.shuffle(order)
+        done: set[int] = set()
+        for index in order:
+            stream.cursor.close_partition(found[index])  # type: ignore[arg-type]
+            done.add(index)
+            run = 0
+            while run in done:
+                run += 1
+            newest = max([watermark - DAY_MS] + [f.findings.newest_ms for f in found[:run] if f.findings.newest_ms])
+            lag = max([0] + [f.findings.max_lag_ms for f in found[:run]])
+            (state,) = _emitted_states(repository)
+            expected_watermark = max(watermark, _bounds(partitions[run - 1])[1]) if run else watermark
+            assert state == {
+                "timestamp": expected_watermark,
+                "newest_event_timestamp": newest,
+                "ingestion_lag_ms": lag,
+            }
+            assert state["newest_event_timestamp"] < state["timestamp"]
+
+
+def test_the_learned_lag_decays_with_the_watermark_and_grows_at_once() -> None:
+    lag = 40 * MINUTE_MS
+    state = {
+        "timestamp": NOW - DAY_MS - 60_000,
+        "newest_event_timestamp": NOW - DAY_MS - 70_000,
+        "ingestion_lag_ms": lag,
+    }
+    stream, repository = _stream(state, stored_bytes=0)
+    (only,) = stream.generate_partitions()
+    stream.cursor.close_partition(_Found(only, None, MINUTE_MS))  # type: ignore[arg-type]
+    # One day of progress (the half-life): half the lag is kept, as it is larger than the one just seen.
+    assert _emitted_states(repository)[-1]["ingestion_lag_ms"] == lag // 2
+    stream, repository = _stream(state, stored_bytes=0)
+    (only,) = stream.generate_partitions()
+    stream.cursor.close_partition(_Found(only, None, 50 * MINUTE_MS))  # type: ignore[arg-type]
+    assert _emitted_states(repository)[-1]["ingestion_lag_ms"] == 50 * MINUTE_MS

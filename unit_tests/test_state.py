@@ -12,6 +12,7 @@ from source_cloudwatch_logs.state import (
     MAX_BACKDATE_MS,
     MIN_WINDOW_MS,
     TARGET_WINDOW_BYTES,
+    StreamPosition,
     earliest_event_ms,
     iso_utc,
     read_end_ms,
@@ -40,12 +41,16 @@ def test_earliest_event_allows_for_back_dated_events_and_retention() -> None:
     assert read_end_ms(NOW, 300) == NOW - 300_000
 
 
-def test_reading_resumes_a_lookback_before_the_position_never_before_the_start() -> None:
+def test_reading_resumes_a_lookback_before_the_watermark_and_at_the_newest_event_never_before_the_start() -> None:
     assert resume_ms(100, None, 50) == 100
-    assert resume_ms(100, 1_000, 0) == 1_000
-    assert resume_ms(100, 1_000, 300) == 700
-    assert resume_ms(100, 120, 300) == 100
-    assert resume_ms(100, 50, 0) == 100  # a state before start_date: read from start_date
+    assert resume_ms(100, StreamPosition(1_000), 0) == 1_000
+    assert resume_ms(100, StreamPosition(1_000), 300) == 700
+    assert resume_ms(100, StreamPosition(120), 300) == 100
+    assert resume_ms(100, StreamPosition(50), 0) == 100  # a state before start_date: read from start_date
+    assert resume_ms(100, StreamPosition(1_000, newest_ms=400), 300) == 400  # quiet since 400: re-read from it
+    assert resume_ms(100, StreamPosition(1_000, newest_ms=999), 300) == 700
+    assert resume_ms(100, StreamPosition(1_000, newest_ms=999), 0) == 999  # the newest event's millisecond too
+    assert resume_ms(500, StreamPosition(1_000, newest_ms=400), 0) == 500
 
 
 def test_window_length_adapts_to_stored_bytes() -> None:
@@ -135,4 +140,48 @@ def test_state_positions_from_every_shape() -> None:
     ],
 )
 def test_usable_position(state: Any, expected: tuple[int | None, str | None]) -> None:
+    position, problem = usable_position(state, NOW)
+    assert (None if position is None else position.watermark_ms, problem) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (
+            {"timestamp": NOW - DAY_MS, "newest_event_timestamp": NOW - 2 * DAY_MS, "ingestion_lag_ms": 900_000},
+            (StreamPosition(NOW - DAY_MS, NOW - 2 * DAY_MS, 900_000), None),
+        ),
+        (  # written by 0.1.0 or the older connector: nothing known about the newest event or the lag
+            {"timestamp": NOW - DAY_MS},
+            (StreamPosition(NOW - DAY_MS, None, 0), None),
+        ),
+        (  # in seconds: the newest event is read in the same unit
+            {"timestamp": (NOW - DAY_MS) // 1000, "newest_event_timestamp": (NOW - 2 * DAY_MS) // 1000},
+            (
+                StreamPosition(NOW - DAY_MS, NOW - 2 * DAY_MS, 0),
+                f"its `timestamp` {(NOW - DAY_MS) // 1000} looks like epoch seconds; it was read as {NOW - DAY_MS} "
+                "ms (2026-11-17T11:06:40.000Z)",
+            ),
+        ),
+        (
+            {"timestamp": NOW - DAY_MS, "newest_event_timestamp": NOW - DAY_MS, "ingestion_lag_ms": "x"},
+            (
+                StreamPosition(NOW - DAY_MS, None, 0),
+                "its `newest_event_timestamp` is not a number below `timestamp`; it was ignored; its "
+                "`ingestion_lag_ms` is not a number of milliseconds; it was ignored",
+            ),
+        ),
+        (
+            {"timestamp": NOW + 5, "newest_event_timestamp": NOW - 5, "ingestion_lag_ms": 7},
+            (
+                StreamPosition(NOW + 5, NOW - 5, 7),
+                f"its `timestamp` {NOW + 5} (2026-11-18T11:06:40.005Z) is in the future: nothing is read for it "
+                "and the state is kept",
+            ),
+        ),
+    ],
+)
+def test_usable_position_with_newest_event_and_lag(state: Any, expected: tuple[StreamPosition, str | None]) -> None:
     assert usable_position(state, NOW) == expected
+    position = expected[0]
+    assert usable_position(position.as_state(), NOW)[0] == position  # what is written reads back the same

@@ -9,24 +9,37 @@ from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.types import StreamSlice
 
+from source_cloudwatch_logs.cursor import WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
-from source_cloudwatch_logs.streams import LagMonitor, LogEventsPartition, StreamContext
+from source_cloudwatch_logs.state import StreamPosition
+from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext
 from unit_tests.conftest import END, START, event, group, stub_logs
 
 
-def partition(pages: list[Any], definition: StreamDefinition | None = None, delay_s: int = 300):  # type: ignore[no-untyped-def]
+def partition(  # type: ignore[no-untyped-def]
+    pages: list[Any],
+    definition: StreamDefinition | None = None,
+    delay_s: int = 300,
+    cap_s: int = 3600,
+    previous: StreamPosition | None = None,
+):
     definition = definition or StreamDefinition.of_group(group())
     repository = InMemoryMessageRepository()
+    late = LateEvents(
+        stream=definition.name, previous=previous, delay_ms=delay_s * 1000, cap_ms=cap_s * 1000, repository=repository
+    )
     context = StreamContext(
         definition=definition,
         events=LogEvents(logs=stub_logs(pages)[0]),
-        lag=LagMonitor(definition.name, delay_s, repository),
+        late=late,
         progress=SyncProgress(repository, ApiStats(), total_streams=1),
+        lookback_ms=1_500_000,
     )
-    context.progress.stream_started(definition.name, "one window")
+    context.progress.stream_started(definition.name, "one window", lookback_ms=1_500_000)
+    context.progress.windows_planned(definition.name, 1)
     list(repository.consume_queue())
     window = StreamSlice(partition={}, cursor_slice={"start_time": START, "end_time": END})
     return LogEventsPartition(context, window), repository
@@ -43,18 +56,55 @@ def test_records_gain_group_and_iso_time_and_keep_the_api_fields() -> None:
     assert record.associated_slice is window.to_slice() and record.stream_name == "g"
 
 
-def test_late_events_are_reported_once_per_new_maximum() -> None:
+def test_lags_beyond_the_cap_are_warned_once_per_new_maximum() -> None:
     window, repository = partition(
         [
-            {"events": [event(START, 1, lag=400_000), event(START + 1, 2, lag=900_500)]},
-            {"events": [event(START, 3, lag=500_000)]},
-        ]
+            {"events": [event(START, 1, lag=3_800_000), event(START + 1, 2, lag=4_000_500)]},
+            {"events": [event(START, 3, lag=3_950_000)]},
+        ],
+        delay_s=300,
+        cap_s=3600,
     )
     list(window.read())
     list(window.read())  # a smaller maximum later is not reported again
     warnings = [m.log.message for m in repository.consume_queue() if m.log.level == Level.WARN]  # type: ignore[union-attr]
     assert warnings == [
-        "Stream 'g': events became visible up to 900 s after their timestamp, more than ingestion_delay_seconds "
-        "(300 s). An earlier sync may have missed such events: raise ingestion_delay_seconds (or "
-        "lookback_window_seconds) to at least 901."
+        "Stream 'g': an event became visible 4000 s after its timestamp, later than max_lookback_seconds (3600) plus "
+        "ingestion_delay_seconds (300) cover. Events this late are read only when the log group is quiet around "
+        "their timestamp: raise max_lookback_seconds to at least 3701 (at most 1209600) to read them all, at the "
+        "cost of re-reading that span every sync."
     ]
+
+
+def test_lags_the_lookback_covers_are_not_warned() -> None:
+    window, repository = partition([{"events": [event(START, 1, lag=3_900_000)]}], delay_s=300, cap_s=3600)
+    list(window.read())
+    assert [m for m in repository.consume_queue() if m.log.level == Level.WARN] == []  # type: ignore[union-attr]
+
+
+def test_a_window_reports_its_newest_event_and_largest_lag_and_the_summary_counts_late_events() -> None:
+    previous = StreamPosition(watermark_ms=START + 100, newest_ms=START + 10, lag_ms=0)
+    # Below the previous watermark: 1 was there when the previous sync read (ingested before START+100+300 s),
+    # 2 and 3 were not: they are late finds. 4 is above the watermark: new, not late.
+    window, repository = partition(
+        [
+            {"events": [event(START + 10, 1, lag=1_000), event(START + 20, 2, lag=700_000)], "nextToken": "t"},
+            {"events": [event(START + 99, 3, lag=300_002), event(START + 150, 4, lag=5)]},
+        ],
+        previous=previous,
+    )
+    assert window.findings == WindowFindings()
+    assert len(list(window.read())) == 4
+    assert window.findings == WindowFindings(newest_ms=START + 150, max_lag_ms=700_000)
+    lines = [m.log.message for m in repository.consume_queue()]  # type: ignore[union-attr]
+    assert lines[-1].startswith("Stream 'g': finished: 4 events, 2 pages, 1 windows in ")
+    assert lines[-1].endswith(
+        "; 2 late events found (below the previous state, ingested after it was read), largest ingestion lag 700 s, "
+        "lookback 1500 s."
+    )
+
+
+def test_an_empty_window_finds_nothing() -> None:
+    window, _ = partition([{"events": []}])
+    assert list(window.read()) == []
+    assert window.findings == WindowFindings(newest_ms=None, max_lag_ms=0)
