@@ -65,10 +65,16 @@ class Received:
 
 
 class _QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without one log line per request."""
+    """moto's request handler without one log line per request, answering with the fake's clock in `Date`."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        fake = getattr(self.server, "fake", None)
+        if timestamp is None and isinstance(fake, FakeCloudWatch):
+            timestamp = fake.clock().timestamp()
+        return super().date_time_string(timestamp)
 
 
 class FakeCloudWatch:
@@ -95,6 +101,7 @@ class FakeCloudWatch:
             create_backend_app
         )
         self._lock = threading.Lock()
+        self._put_lock = threading.Lock()
         self._injector = FaultInjector(self.plan.seed)
         self._filter = FilterLogEvents()
         self._server: BaseWSGIServer | None = None
@@ -102,7 +109,10 @@ class FakeCloudWatch:
 
     @property
     def clock(self) -> Callable[[], datetime]:
-        """The fake's clock: it dates issued credentials, decides when they expire, and stamps `received`."""
+        """The fake's clock: it dates issued credentials, decides when they expire, stamps `received`, answers
+        every request's `Date` header (CloudWatch's clock, which the connector syncs by) and is the
+        `ingestionTime` of the events PutLogEvents stores. Set it to a time in the past to play out hours of
+        late arrivals in seconds (events must still be within moto's 14 days of the real time)."""
         return self.sts.clock
 
     @clock.setter
@@ -124,6 +134,7 @@ class FakeCloudWatch:
         if self._server is not None:
             return self.url
         self._server = make_server(host, port, self, threaded=True, request_handler=_QuietRequestHandler)
+        self._server.fake = self  # type: ignore[attr-defined]
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-cloudwatch", daemon=True)
         self._thread.start()
@@ -221,6 +232,8 @@ class FakeCloudWatch:
             return self._describe_log_groups(environ, start_response, params)
         if operation == "CreateLogGroup":
             return self._create_log_group(environ, start_response, params)
+        if operation == "PutLogEvents":
+            return self._put_log_events(environ, start_response, params)
         return self._moto(environ, start_response)
 
     def _record(self, operation: str, params: dict[str, Any], environ: WSGIEnvironment) -> None:
@@ -299,6 +312,23 @@ class FakeCloudWatch:
             self.plan.infrequent_access_groups.add(str(params["logGroupName"]))
         start_response(status, headers)
         return [data]
+
+    def _put_log_events(
+        self, environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]
+    ) -> list[bytes]:
+        """Forward, then stamp the stored events' `ingestionTime` with the fake's clock (moto uses the real one)."""
+        access_key, region = credential_scope(environ)
+        groups = logs_backends[account_id(environ, access_key)][region].groups
+        with self._put_lock:
+            group = groups.get(str(params.get("logGroupName")))
+            stream = group.streams.get(str(params.get("logStreamName"))) if group is not None else None
+            before = len(stream.events) if stream is not None else 0
+            status, headers, data = self._forward(environ)
+            if stream is not None and status.startswith("200"):
+                ingested = int(self.clock().timestamp() * 1000)
+                for event in stream.events[before:]:
+                    event.ingestion_time = ingested
+        return respond(start_response, status, headers, data)
 
     # ----- control API -----------------------------------------------------------------------------------
 
