@@ -94,13 +94,13 @@ def _record(event_id: str, event: Seeded) -> dict[str, Any]:
     return {"type": "RECORD", "record": {"stream": event.group, "data": data}}
 
 
-def _state(value: int) -> dict[str, Any]:
+def _state(value: int, newest: int | None = None) -> dict[str, Any]:
+    """A state of stream "g" whose newest event is `newest`, by default the newest of _reference() below `value`."""
+    newest = newest if newest is not None else max((t for t in range(1_000, 1_004) if t < value), default=None)
+    stream_state = {"timestamp": value, **({"newest_event_timestamp": newest} if newest is not None else {})}
     return {
         "type": "STATE",
-        "state": {
-            "type": "STREAM",
-            "stream": {"stream_descriptor": {"name": "g"}, "stream_state": {"timestamp": value}},
-        },
+        "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "g"}, "stream_state": stream_state}},
     }
 
 
@@ -129,6 +129,8 @@ def test_the_ledger_flags_every_way_of_losing_or_inventing_events() -> None:
         "twice within one run": [_record("id0", ref["id0"]), _record("id0", ref["id0"])],
         "never delivered": [_record("id0", ref["id0"])],
         "not past its last event": [_record(i, ref[i]) for i in ref] + [_state(1_003)],
+        "names 1000 as its newest event, not 1001": [_record(i, ref[i]) for i in ("id0", "id1")]
+        + [_state(1_002, 1_000)],
         "is not an Airbyte message": [{"type": "NOT_JSON", "line": b"x"}],
     }
     for expected, messages in cases.items():
@@ -137,7 +139,11 @@ def test_the_ledger_flags_every_way_of_losing_or_inventing_events() -> None:
         ledger.finish()
         assert any(expected in v for v in ledger.violations), (expected, ledger.violations)
 
-    resumed = DeliveryLedger(ref)
+    # With no lookback, a run resumed from 1002 (newest event 1001) may re-read 1001 but nothing below.
+    resumed = DeliveryLedger(ref, lookback_ms=0)
     resumed.add_run(_run([_record("id0", ref["id0"]), _record("id1", ref["id1"]), _state(1_002)], killed=True))
-    resumed.add_run(_run([_record("id1", ref["id1"])]))
-    assert any("below the checkpoint 1002" in v for v in resumed.violations), resumed.violations
+    resumed.add_run(_run([_record("id1", ref["id1"]), _record("id0", ref["id0"])]))
+    assert [v for v in resumed.violations if "re-delivered" in v] == [
+        "run 2: event id0 of 'g' at 1000 re-delivered below 1001, the most the checkpoint the run started from "
+        "asks to re-read"
+    ]

@@ -101,7 +101,8 @@ def test_read_then_read_again_with_the_state_file(
         # ingestion_delay_seconds is 0: the state is the end of the read, after every event
         assert first.stream_state(stream)["timestamp"] > lambda_events[-1][0]
 
-    # Timestamped after the first read ended (its state), so the second read must return exactly these.
+    # Timestamped after the first read ended (its state), so the second read must return exactly these, and the
+    # newest event of each stream again (each sync re-checks from the newest event delivered).
     time.sleep(0.01)
     after = now_ms()
     assert after > first.stream_state("/aws/lambda/app")["timestamp"]
@@ -111,15 +112,15 @@ def test_read_then_read_again_with_the_state_file(
 
     second = run_image(connector_image, "read", tmp_path, cfg, catalog, state=first.state)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert second.events_of("/aws/lambda/app") == new
-    assert second.events_of("app/web") == []
+    assert second.events_of("/aws/lambda/app") == [lambda_events[-1], *new]
+    assert second.events_of("app/web") == [app_events[-1]]
     assert second.stream_state("/aws/lambda/app")["timestamp"] > new[-1][0]
     assert second.stream_state("app/web")["timestamp"] >= first.stream_state("app/web")["timestamp"]
 
     # The same state file in the in-process entry point reads exactly the same events.
     in_process = run_connector("read", tmp_path, cfg, catalog=catalog, state=first.state)
-    assert in_process.events_of("/aws/lambda/app") == new
-    assert in_process.events_of("app/web") == []
+    assert in_process.events_of("/aws/lambda/app") == [lambda_events[-1], *new]
+    assert in_process.events_of("app/web") == [app_events[-1]]
 
 
 def test_read_error_is_a_config_error_trace(connector_image: str, tmp_path: Path) -> None:

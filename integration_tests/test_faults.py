@@ -22,7 +22,7 @@ from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
 from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
 from testkit.aws_http import aws_json
 from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill
-from testkit.delivery import DeliveryLedger
+from testkit.delivery import DEFAULT_LOOKBACK_MS, DeliveryLedger
 from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
 from testkit.faults import THROTTLING
 from testkit.seeding import GroupShape, Seeded, logs_client, now_ms, reference_events, seed_groups
@@ -208,9 +208,20 @@ def test_throttling_until_retries_run_out_fails_the_stream_as_transient_and_resu
     ledger = _ledger(reference, groups, [first, second], failures_allowed=True)
     assert ledger.violations == [], "\n".join(ledger.violations)
     assert second.errors == [] and second.returncode == 0
-    remaining = {i for i, e in reference.items() if e.group == victim and e.timestamp >= states[victim]}
-    assert {r["data"]["eventId"] for r in second.records} == remaining
-    assert {r["stream"] for r in second.records} == {victim}
+    # The second read re-reads each stream from its newest event or its lookback, whichever is earlier: the lag
+    # learned from the first read (events put days after their timestamps) asks for the most, max_lookback.
+    resume = {
+        group: min(s["newest_event_timestamp"], s["timestamp"] - DEFAULT_LOOKBACK_MS)
+        for group in groups
+        for s in [first.stream_state(group)]
+    }
+    assert all(first.stream_state(group)["ingestion_lag_ms"] > DEFAULT_LOOKBACK_MS for group in groups)
+    assert {r["data"]["eventId"] for r in second.records} == {
+        i for i, e in reference.items() if e.timestamp >= resume[e.group]
+    }
+    assert {i for i, e in reference.items() if e.group == victim and e.timestamp >= states[victim]} <= {
+        r["data"]["eventId"] for r in second.records
+    }
 
 
 # ----- rejected page token ------------------------------------------------------------------------------

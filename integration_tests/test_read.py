@@ -70,7 +70,9 @@ def test_records_carry_the_api_fields_plus_group_and_iso_time(logs: Any, sync) -
     assert record["event_time"] == expected
 
 
-def test_incremental_sync_returns_exactly_the_new_events(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_sync_returns_the_new_events_and_re_checks_from_the_newest_one(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
+    """Each sync re-reads from the newest event delivered (inclusive), so that event repeats with its eventId;
+    the events are back-dated two days (far beyond any lookback), so nothing else repeats."""
     first = [(now_ms() - 2 * DAY + i, f"old {i}") for i in range(50)]
     put_events(logs, "g1", "s", first)
     put_events(logs, "g2", "s", first[:10])
@@ -85,11 +87,15 @@ def test_incremental_sync_returns_exactly_the_new_events(logs: Any, sync) -> Non
     time.sleep(0.05)
     sync2 = sync(state=sync1.state)
     assert sync2.returncode == 0
-    assert sync2.events_of("g1") == new
-    assert sync2.events_of("g2") == []
+    assert sync2.events_of("g1") == [first[-1], *new]
+    assert sync2.events_of("g2") == [first[9]]
+    assert sync2.records_of("g2")[0]["eventId"] == sync1.records_of("g2")[-1]["eventId"]
 
+    # The old events were put two days after their timestamps: g1 learned that lag, so its lookback is the
+    # most max_lookback_seconds allows (an hour), and the new events, seconds old, are read again.
+    assert sync2.stream_state("g1")["ingestion_lag_ms"] > DAY
     sync3 = sync(state=sync2.state)
-    assert sync3.records == []
+    assert sync3.events_of("g1") == new and sync3.events_of("g2") == [first[9]]
     assert {s["stream"]["stream_descriptor"]["name"] for s in sync3.state} == {"g1", "g2"}
 
 
@@ -110,45 +116,10 @@ def test_events_inside_the_ingestion_delay_wait_for_the_next_sync(logs: Any, syn
     assert sync1.events_of("g") == [(recent - 10 * MINUTE, "settled")]
     assert recent - 60_000 <= sync1.stream_state("g")["timestamp"] <= recent
 
-    # The next sync continues exactly where the state says (the delay is lowered to avoid waiting for it).
+    # The next sync continues where the state says, re-checking from the newest event delivered (the delay is
+    # lowered to avoid waiting for it).
     sync2 = sync(state=sync1.state, ingestion_delay_seconds=0)
-    assert sync2.events_of("g") == [(recent, "too recent")]
-
-
-def test_late_events_and_the_lookback_window(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]
-    """With delay D, an event ingested less than D after its timestamp is caught by the next sync; one
-    ingested later is lost unless the lookback window covers it (by design); lookback repeats carry
-    the same eventId."""
-    delay_s = 4
-    n1 = now_ms()
-    put_events(logs, "g", "s", [(n1 - 4_500, "G emitted by sync 1")])
-    sync1 = sync(ingestion_delay_seconds=delay_s)
-    assert sync1.events_of("g") == [(n1 - 4_500, "G emitted by sync 1")]
-    state1 = sync1.state
-    position = sync1.stream_state("g")["timestamp"]
-    assert n1 - delay_s * 1000 <= position <= now_ms() - delay_s * 1000
-
-    # Both arrive after sync 1: E with a lag below the delay, F with a lag above it.
-    put_events(logs, "g", "s", [(position + 1_500, "E lag below delay"), (position - 2_000, "F lag above delay")])
-    time.sleep(2.0)  # let E's timestamp pass `now - delay`
-
-    sync2 = sync(state=state1, ingestion_delay_seconds=delay_s)
-    assert sync2.events_of("g") == [(position + 1_500, "E lag below delay")]
-
-    lookback_s = (position - (n1 - 4_500)) // 1000 + 2  # reaches back past G (how far depends on startup time)
-    sync2_with_lookback = sync(state=state1, ingestion_delay_seconds=delay_s, lookback_window_seconds=lookback_s)
-    # In timestamp order; G is older or newer than F depending on how fast sync 1 started.
-    assert sync2_with_lookback.events_of("g") == sorted(
-        [
-            (n1 - 4_500, "G emitted by sync 1"),
-            (position - 2_000, "F lag above delay"),
-            (position + 1_500, "E lag below delay"),
-        ]
-    )
-    repeated = next(r for r in sync2_with_lookback.records_of("g") if r["message"].startswith("G"))
-    assert repeated["eventId"] == sync1.records_of("g")[0]["eventId"]
-    warnings = sync2_with_lookback.logs("WARN")
-    assert any("Stream 'g'" in w and "ingestion_delay_seconds (4 s)" in w for w in warnings), warnings
+    assert sync2.events_of("g") == [(recent - 10 * MINUTE, "settled"), (recent, "too recent")]
 
 
 def test_without_start_date_reads_back_dated_events_of_a_new_group(logs: Any, sync) -> None:  # type: ignore[no-untyped-def]

@@ -107,7 +107,8 @@ class StreamPosition:
         state = {CURSOR_FIELD: self.watermark_ms}
         if self.newest_ms is not None:
             state[NEWEST_KEY] = self.newest_ms
-        state[LAG_KEY] = self.lag_ms
+        if self.lag_ms:  # 0 and absent mean the same: no lag learned
+            state[LAG_KEY] = self.lag_ms
         return state
 
 

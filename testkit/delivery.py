@@ -6,11 +6,14 @@ What the ledger checks, message by message, is the contract in README "State and
 
 * a record is a seeded event, unchanged (group, log stream, timestamp, message, eventId);
 * within one run an event is delivered at most once (windows are disjoint);
-* a run started from a state re-reads nothing below it: an event delivered again after a crash has a
-  timestamp at or above the state its stream had checkpointed (and delivered) before the crash;
+* a run started from a state re-reads only what the state asks for: an event delivered again has a timestamp
+  at or above the newest event the state names (`newest_event_timestamp`) or within `lookback_ms` (the most the
+  lookback can be: `max_lookback_seconds`) below its watermark (`timestamp`);
 * a stream's state never goes back;
-* when a STATE with value S arrives, every seeded event of that stream with a timestamp below S has
-  already been delivered (by this run or an earlier one): a state never runs ahead of its records;
+* when a STATE with watermark S arrives, every seeded event of that stream with a timestamp below S has
+  already been delivered (by this run or an earlier one): a state never runs ahead of its records; and its
+  `newest_event_timestamp` is exactly the newest seeded event below S (lower would re-read more than needed,
+  higher could skip a late event);
 * at the end, every seeded event was delivered and every stream checkpointed past its last event.
 """
 
@@ -24,10 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.state import NEWEST_KEY
 from testkit.connector import Run, read_with_kill
 from testkit.seeding import Seeded
 
 MAX_VIOLATIONS = 50  # the ledger stops collecting after this many (the first ones tell the story)
+DEFAULT_LOOKBACK_MS = int(CloudWatchLogsConfig.model_fields["max_lookback_seconds"].default) * 1000
 
 
 # ----- the ledger ----------------------------------------------------------------------------------------
@@ -69,11 +75,15 @@ class DeliveryLedger:
         groups: Iterable[str] = (),
         repeats_within_a_run: bool = False,
         failures_allowed: bool = False,
+        lookback_ms: int = DEFAULT_LOOKBACK_MS,
     ) -> None:
         """`groups`: streams that must end with a state even without events; `repeats_within_a_run`: allow an
         event twice in one run (a restarted window re-reads its first pages); `failures_allowed`: error traces
-        and failed runs are the test's business, not violations."""
+        and failed runs are the test's business, not violations; `lookback_ms`: how far below a state's
+        watermark a run may re-read (the config's max_lookback_seconds)."""
         self.reference = dict(reference)
+        self.lookback_ms = lookback_ms
+        self.newest: dict[str, int | None] = {}
         self.repeats_within_a_run = repeats_within_a_run
         self.failures_allowed = failures_allowed
         self.resumed_from: list[dict[str, int]] = []  # the checkpoints each run started from
@@ -114,7 +124,10 @@ class DeliveryLedger:
         self.summary.runs += 1
         self.summary.kills += run.killed
         self._run_ids = set()
-        self._run_floor = dict(self.checkpoint)
+        self._run_floor = {
+            name: min(watermark - self.lookback_ms, self.newest.get(name) or watermark)
+            for name, watermark in self.checkpoint.items()
+        }
         self.resumed_from.append(dict(self.checkpoint))
         for message in run.messages:
             kind = message["type"]
@@ -145,8 +158,8 @@ class DeliveryLedger:
         floor = self._run_floor.get(stream)
         if floor is not None and expected.timestamp < floor:
             self.violation(
-                f"event {event_id} of {stream!r} at {expected.timestamp} re-delivered below the checkpoint {floor} "
-                "the run started from"
+                f"event {event_id} of {stream!r} at {expected.timestamp} re-delivered below {floor}, the most the "
+                "checkpoint the run started from asks to re-read"
             )
         self._run_ids.add(event_id)
         self.delivered[event_id] += 1
@@ -163,7 +176,12 @@ class DeliveryLedger:
         if previous is not None and value < previous:
             self.violation(f"state of {name!r} went back from {previous} to {value}")
         stream = self._streams.get(name)
+        newest = stream_state.get("stream_state", {}).get(NEWEST_KEY)
         if stream is not None:
+            below = bisect.bisect_left(stream.timestamps, value)
+            expected_newest = stream.timestamps[below - 1] if below else None
+            if newest != expected_newest:
+                self.violation(f"state {value} of {name!r} names {newest} as its newest event, not {expected_newest}")
             missing: list[str] = []
             while stream.verified < len(stream.events) and stream.events[stream.verified][0] < value:
                 timestamp, event_id = stream.events[stream.verified]
@@ -174,6 +192,8 @@ class DeliveryLedger:
                 self.violation(
                     f"state {value} of {name!r} covers {len(missing)} events not delivered yet: {missing[:5]}"
                 )
+        if previous is None or value >= previous:
+            self.newest[name] = newest
         self.checkpoint[name] = max(value, previous or value)
         self._state_messages[name] = stream_state
 
