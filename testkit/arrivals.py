@@ -186,6 +186,7 @@ class LaggedScenario:
     sync_every_ms: int = 15 * MINUTE
     every_ms: int = 30_000
     lags_ms: tuple[int, int] = (MINUTE, 20 * MINUTE)
+    back_dated: bool = True  # the quiet group's hours-old back-fill and the new stream's minutes-old events
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -202,6 +203,8 @@ class LaggedScenario:
         arrivals += batch(
             self.quiet_group, "daily", [history + n * MINUTE for n in range(3)], history + 3 * MINUTE, "old"
         )
+        if not self.back_dated:
+            return arrivals
         # An importer back-fills three hours-old events 40 minutes into the live stretch.
         backfill = [start_ms - 3 * 60 * MINUTE + n * 5 * MINUTE for n in range(12)]
         arrivals += batch(self.quiet_group, "backfill", backfill, start_ms + 40 * MINUTE, "backfill")

@@ -13,10 +13,11 @@ from source_cloudwatch_logs.client import (
     READ_MAX_ATTEMPTS,
     READ_TIMEOUT_S,
 )
+from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.state import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -56,6 +57,11 @@ def test_numbers_the_readme_quotes_are_the_code_s() -> None:
     sync_worst_min = round(READ_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) / 60)
     assert f"fails a sync after about {sync_worst_min} minutes" in README
     assert f"Postgres keeps {IDENTIFIER_LIMIT})" in README
+    assert f"halves every {LAG_HALF_LIFE_MS // 3_600_000} hours of progress" in README
+    assert f"re-reads {LAG_HEADROOM:g} times that lag minus" in README
+    max_lookback = CloudWatchLogsConfig.model_fields["max_lookback_seconds"]
+    assert f"`max_lookback_seconds` ({max_lookback.default} by default;" in README
+    assert f"at most {MAX_BACKDATE_MS // 1000}, 14 days)" in README
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
