@@ -18,7 +18,8 @@ from botocore.retries import standard
 
 from source_cloudwatch_logs.credentials import make_session
 from source_cloudwatch_logs.errors import Action, Failure, aws_failure
-from source_cloudwatch_logs.pacing import PACED_OPERATIONS, ApiStats, RateLimiter, pace, parse_events_fast
+from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace, parse_events_fast
+from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
 RETRY_MODE = "standard"
@@ -87,6 +88,7 @@ class LogsClient:
     region: str
     endpoint: str
     stats: ApiStats
+    limiters: dict[str, RateLimiter]  # operation -> its pacing
 
     def failure(
         self, action: Action, *, stream: str | None = None, log_group: str | None = None, field: str | None = None
@@ -116,6 +118,12 @@ def connect(
         raise aws_failure(error, Failure(Action.CONNECT, config.region_name, endpoint)) from None
     retry_without_quota(client, max_attempts)
     stats = ApiStats()
-    pace(client, {operation: RateLimiter(config.requests_per_second) for operation in PACED_OPERATIONS}, stats)
+    limiters = {
+        operation: RateLimiter(rate)
+        for operation, rate in budgets(config.region_name, config.requests_per_second).items()
+    }
+    pace(client, limiters, stats)
     client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
-    return LogsClient(client=client, region=config.region_name, endpoint=client.meta.endpoint_url, stats=stats)
+    return LogsClient(
+        client=client, region=config.region_name, endpoint=client.meta.endpoint_url, stats=stats, limiters=limiters
+    )

@@ -12,33 +12,69 @@ from typing import Any
 
 import orjson
 
+# How the rate adapts to throttling (additive increase, multiplicative decrease, as TCP shares a link): a throttle
+# cuts the rate to DECREASE of itself, at most once per DECREASE_HOLD_S (the requests already in flight when the
+# first throttle came back would otherwise cut it again and again); every second without one gives back
+# INCREASE_PER_S of the budget, up to the budget. The rate never drops below MIN_SHARE of the budget.
+DECREASE = 0.75
+DECREASE_HOLD_S = 1.0
+INCREASE_PER_S = 0.03
+MIN_SHARE = 0.05
+
 
 class RateLimiter:
-    """Evenly spaced permits, `rate` per second, shared by every thread (a leaky bucket with a burst of one).
+    """Evenly spaced permits shared by every thread, at a rate that starts at `budget` per second and adapts to
+    throttling: the quota is per account and region, and other clients use it too.
 
-    Spacing requests evenly keeps the connector under a server-side token bucket of the same rate whatever
-    its burst size, so pacing replaces throttling instead of provoking it.
+    Spacing requests evenly keeps the connector under a server-side token bucket of the same rate whatever its
+    burst size, so pacing replaces throttling instead of provoking it; when another client takes part of the
+    quota, throttles lower the rate to what is left, and it climbs back when they stop.
     """
 
     def __init__(
-        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+        self, budget: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        self.interval = 1.0 / rate
+        self.budget = budget
+        self.rate = budget
+        self.waited_s = 0.0  # time callers spent waiting for their slot, in all
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
+        self._last_change = clock()
+        self._last_decrease = -DECREASE_HOLD_S
         self._lock = threading.Lock()
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate
 
     def acquire(self) -> float:
         """Blocks until this caller's slot; returns the seconds waited."""
         with self._lock:
             now = self._clock()
+            self._recover(now)
             slot = max(now, self._next)
-            self._next = slot + self.interval
-        wait = slot - now
+            self._next = slot + 1.0 / self.rate
+            wait = slot - now
+            self.waited_s += wait
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def throttled(self) -> None:
+        """A request was throttled: slow down, unless that was done just now."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last_decrease < DECREASE_HOLD_S:
+                return
+            self._recover(now)
+            self.rate = max(self.budget * MIN_SHARE, self.rate * DECREASE)
+            self._last_decrease = self._last_change = now
+
+    def _recover(self, now: float) -> None:
+        if self.rate < self.budget:
+            self.rate = min(self.budget, self.rate + self.budget * INCREASE_PER_S * (now - self._last_change))
+        self._last_change = now
 
 
 @dataclass
@@ -59,7 +95,6 @@ class ApiStats:
 
 
 THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-PACED_OPERATIONS = ("FilterLogEvents", "DescribeLogGroups")
 
 
 def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
@@ -80,6 +115,9 @@ def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> N
         code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
         if code in THROTTLING_CODES:
             stats.count(stats.throttles, operation)
+            limiter = limiters.get(operation)
+            if limiter is not None:
+                limiter.throttled()
         elif code or exception is not None:
             stats.count(stats.errors, operation)
 

@@ -33,7 +33,8 @@ from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import IncomingState, StreamPosition, now_ms, read_end_ms, usable_position
 
-QUEUE_SIZE = 10_000
+QUEUE_SIZE = 10_000  # records, statuses, states and logs on their way to the main thread
+BATCHED_QUEUE_SIZE = 32  # the same when a record is a page of up to 10,000 (batches.py)
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
 
@@ -57,10 +58,16 @@ class SyncPlan:
     progress: SyncProgress
     logger: logging.Logger
     announcements: list[AirbyteMessage]  # warnings and statuses to emit before reading, in order
+    batched_records: bool = False  # records travel a page at a time (batches.py)
 
 
 def plan_sync(
-    *, config: CloudWatchLogsConfig, catalog: ConfiguredAirbyteCatalog, state: IncomingState, logger: logging.Logger
+    *,
+    config: CloudWatchLogsConfig,
+    catalog: ConfiguredAirbyteCatalog,
+    state: IncomingState,
+    logger: logging.Logger,
+    batched_records: bool = False,
 ) -> SyncPlan:
     logs = connect(config, pool_size=config.num_workers + 2)
     log_groups = LogGroups(logs=logs)
@@ -87,7 +94,7 @@ def plan_sync(
         position = _usable_position(definition.name, state.positions, sync_now, notes)
         streams.append(PlannedStream(definition=definition, position=position))
 
-    queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
+    queue: Queue[QueueItem] = Queue(maxsize=BATCHED_QUEUE_SIZE if batched_records else QUEUE_SIZE)
     repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
     return SyncPlan(
         config=config,
@@ -98,9 +105,10 @@ def plan_sync(
         state_manager=ConnectorStateManager(),
         queue=queue,
         repository=repository,
-        progress=SyncProgress(repository, logs.stats, total_streams=len(streams)),
+        progress=SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters),
         logger=logger,
         announcements=notes.messages,
+        batched_records=batched_records,
     )
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
 from airbyte_cdk.sources.message import MessageRepository
 
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.pacing import ApiStats, RateLimiter
 
 REPORT_EVERY_SECONDS = 30.0
 
@@ -41,9 +41,11 @@ class SyncProgress:
         total_streams: int,
         clock: Callable[[], float] = time.monotonic,
         every_seconds: float = REPORT_EVERY_SECONDS,
+        limiters: Mapping[str, RateLimiter] | None = None,
     ) -> None:
         self._repository = repository
         self._stats = stats
+        self._limiters = dict(limiters or {})
         self._total = total_streams
         self._clock = clock
         self._every = every_seconds
@@ -108,11 +110,23 @@ class SyncProgress:
             f"lookback {stream.lookback_ms / 1000:.0f} s.",
         )
 
+    def events_of(self, name: str) -> int:
+        """Events of the stream read so far."""
+        with self._lock:
+            stream = self._streams.get(name)
+            return stream.events if stream is not None else 0
+
     def summary(self) -> str:
         elapsed = max(self._clock() - self._started, 1e-9)
         stats = self._stats
         return (
             f"Progress: {self._done}/{self._total} streams done, {self._events} events "
             f"({self._events / elapsed:.0f}/s) in {elapsed:.1f} s, {stats.total(stats.calls)} API calls, "
-            f"{stats.total(stats.throttles)} throttled, {stats.total(stats.errors)} other failed attempts."
+            f"{stats.total(stats.throttles)} throttled, {stats.total(stats.errors)} other failed attempts"
+            + "".join(
+                f"; {operation} at {limiter.rate:.1f} of {limiter.budget:g}/s, {limiter.waited_s:.1f} s waited"
+                for operation, limiter in self._limiters.items()
+                if stats.calls[operation]
+            )
+            + "."
         )

@@ -1,17 +1,21 @@
 """Console entry point: `source-cloudwatch-logs spec|check|discover|read ...`."""
 
+import argparse
+import logging
 import os
 import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from types import FrameType
 from typing import Any, NoReturn
 
 import orjson
-from airbyte_cdk.entrypoint import PRINT_BUFFER, AirbyteEntrypoint
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.models import (
     AirbyteLogMessage,
     AirbyteMessage,
@@ -21,13 +25,50 @@ from airbyte_cdk.models import (
     Level,
     Type,
 )
+from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
+from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.batches import batch_in
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import config_error, parse_config
 
 
 class Entrypoint(AirbyteEntrypoint):
+    """The CDK's entry point, with the config check below, and `read` writing record batches (batches.py) as
+    they are: the rest of `read` (temporary directory, queued messages, record counts on STATE) is the CDK's."""
+
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+        if parsed_args.command != "read":
+            yield from super().run(parsed_args)
+            return
+        debug = getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled()
+        self.logger.setLevel(logging.DEBUG if debug else logging.INFO)
+        source_spec = self.source.spec(self.logger)
+        try:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
+                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
+                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
+                yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
+                catalog = self.source.read_catalog(parsed_args.catalog)
+                state = self.source.read_state(parsed_args.state)
+                for message in self.read(source_spec, config, catalog, state):
+                    batch = batch_in(message)
+                    yield batch.text if batch is not None else self.airbyte_message_to_string(message)
+        finally:
+            yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
+
+    @staticmethod
+    def handle_record_counts(
+        message: AirbyteMessage, stream_message_count: defaultdict[HashableStreamDescriptor, float]
+    ) -> AirbyteMessage:
+        """A batch counts as its records on the next STATE's `sourceStats.recordCount`."""
+        batch = batch_in(message)
+        if batch is None:
+            return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
+        stream_message_count[HashableStreamDescriptor(name=batch.stream, namespace=None)] += float(batch.count)
+        return message
+
     @staticmethod
     def validate_connection(source_spec: ConnectorSpecification, config: Mapping[str, Any]) -> None:
         """The one place the CDK's JSON-schema config check is replaced (check, discover and read all call it):
@@ -97,7 +138,7 @@ def run() -> None:
     except FileNotFoundError:
         print(_dump(config_error(NO_TEMP_DIR_MESSAGE).as_airbyte_message()), flush=True)
         sys.exit(1)
-    entrypoint = Entrypoint(SourceCloudwatchLogs())
+    entrypoint = Entrypoint(SourceCloudwatchLogs(batched_records=True))
     try:
         with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
             write = PRINT_BUFFER.write

@@ -24,6 +24,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.batches import RecordCounts
 from source_cloudwatch_logs.check import check_connection
 from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import discover_streams
@@ -39,6 +40,10 @@ DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/cloudwatch-lo
 
 
 class SourceCloudwatchLogs(Source):
+    def __init__(self, *, batched_records: bool = False) -> None:
+        """`batched_records`: read yields a page of records at a time (batches.py), for run.py's entry point."""
+        self.batched_records = batched_records
+
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         return config
 
@@ -90,7 +95,13 @@ class SourceCloudwatchLogs(Source):
         catalog: ConfiguredAirbyteCatalog,
         state: IncomingState | list[AirbyteStateMessage] | MutableMapping[str, Any] | None = None,
     ) -> Iterator[AirbyteMessage]:
-        plan = plan_sync(config=parse_config(config), catalog=catalog, state=IncomingState.of(state), logger=logger)
+        plan = plan_sync(
+            config=parse_config(config),
+            catalog=catalog,
+            state=IncomingState.of(state),
+            logger=logger,
+            batched_records=self.batched_records,
+        )
         yield from plan.announcements
         streams: list[AbstractStream] = [
             build_stream(definition=s.definition, position=s.position, plan=plan) for s in plan.streams
@@ -101,7 +112,7 @@ class SourceCloudwatchLogs(Source):
         concurrent = ConcurrentSource.create(
             num_workers=workers,
             initial_number_of_partitions_to_generate=max(1, workers // 2),
-            logger=logger,
+            logger=RecordCounts(logger, plan.progress) if plan.batched_records else logger,  # type: ignore[arg-type]
             slice_logger=DebugSliceLogger(),
             message_repository=plan.repository,
             queue=plan.queue,

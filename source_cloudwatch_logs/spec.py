@@ -216,12 +216,12 @@ class CloudWatchLogsConfig(BaseModel):
         ge=1,
         le=64,
     )
-    requests_per_second: float = _field(
+    requests_per_second: float | None = _field(
         15,
         "Requests per Second",
-        "Client-side budget for FilterLogEvents and for DescribeLogGroups, each. The AWS default quota is 5 per "
-        "second per account and region for both; raise it only if your account's quota was raised.",
-        default=5,
+        "FilterLogEvents requests per second. Leave empty to use the region's published quota (25 in us-east-1, "
+        "10 in most regions, 5 in a few). The quota is shared with every other client of the account in the region; "
+        "the connector slows down by itself when throttled. Set it lower to leave room for others.",
         gt=0,
         le=1000,
     )

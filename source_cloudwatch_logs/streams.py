@@ -7,8 +7,9 @@ events into records and ties the two together.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import MessageRepository
@@ -18,6 +19,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
@@ -82,6 +84,7 @@ class StreamContext:
     late: LateEvents
     progress: SyncProgress
     lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
+    batched: bool = False  # records travel a page at a time (batches.py)
 
 
 class LogEventsPartition(Partition):
@@ -93,6 +96,7 @@ class LogEventsPartition(Partition):
         self._start, self._end = window_bounds(stream_slice)
         self._hash = hash((context.definition.name, self._start, self._end))
         self._findings = WindowFindings()
+        self._max_lag, self._newest, self._late_events = 0, -1, 0
 
     @property
     def findings(self) -> WindowFindings:
@@ -109,37 +113,56 @@ class LogEventsPartition(Partition):
 
     def read(self) -> Iterable[Record]:
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
-        name, group, stream_slice = definition.name, definition.group.name, self._slice
-        max_lag, newest, late_events = 0, -1, 0
-        late_before, late_after = late.before_ms, late.ingested_after_ms
-        last_second, last_second_text = -1, ""
+        name, stream_slice = definition.name, self._slice
+        self._max_lag, self._newest, self._late_events = 0, -1, 0
         pages = self._context.events.window(
             definition.query, self._start, self._end, stream=name, field=definition.field
         )
         for events in pages:
             progress.page_done(name, len(events))
+            if self._context.batched:  # one item for the page, its records serialised here (batches.py)
+                if events:
+                    batch = RecordBatch.of(name, self._records(events))
+                    yield Record(data=batch.as_data(), stream_name=name, associated_slice=stream_slice)
+                continue
             # Hand events over one by one, dropping each from the page as it goes: the page does not keep
             # 10,000 already-written events alive while this worker waits for room in the queue.
             events.reverse()
-            while events:
-                event = events.pop()
-                timestamp = event["timestamp"]
-                ingested = event.get("ingestionTime", timestamp)
-                if ingested - timestamp > max_lag:
-                    max_lag = ingested - timestamp
-                if timestamp > newest:
-                    newest = timestamp
-                if timestamp < late_before and ingested > late_after:
-                    late_events += 1
-                second, millis = divmod(timestamp, 1000)
-                if second != last_second:  # many events share a second: format it once
-                    last_second, last_second_text = second, iso_utc(second * 1000)[:-4]
-                event["event_time"] = f"{last_second_text}{millis:03d}Z"
-                event["logGroupName"] = group
-                yield Record(data=event, stream_name=name, associated_slice=stream_slice)
+            for record in self._records(events, popping=True):
+                yield Record(data=record, stream_name=name, associated_slice=stream_slice)
+        newest, max_lag = self._newest, self._max_lag
         self._findings = WindowFindings(newest_ms=newest if newest >= 0 else None, max_lag_ms=max_lag)
         late.window_done(max_lag)
-        progress.window_done(name, late_events=late_events, max_lag_ms=max_lag)
+        progress.window_done(name, late_events=self._late_events, max_lag_ms=max_lag)
+
+    def _records(self, events: list[dict[str, Any]], popping: bool = False) -> Iterator[dict[str, Any]]:
+        """The page's events as records (the API's fields, `event_time` and `logGroupName`), in order (popped
+        from the end of a reversed page when `popping`), noting the window's newest event, lag and late events."""
+        group = self._context.definition.group.name
+        late_before, late_after = self._context.late.before_ms, self._context.late.ingested_after_ms
+        max_lag, newest, late_events = self._max_lag, self._newest, self._late_events
+        last_second, last_second_text = -1, ""
+        for event in _popped(events) if popping else events:
+            timestamp = event["timestamp"]
+            ingested = event.get("ingestionTime", timestamp)
+            if ingested - timestamp > max_lag:
+                max_lag = ingested - timestamp
+            if timestamp > newest:
+                newest = timestamp
+            if timestamp < late_before and ingested > late_after:
+                late_events += 1
+            second, millis = divmod(timestamp, 1000)
+            if second != last_second:  # many events share a second: format it once
+                last_second, last_second_text = second, iso_utc(second * 1000)[:-4]
+            event["event_time"] = f"{last_second_text}{millis:03d}Z"
+            event["logGroupName"] = group
+            yield event
+        self._max_lag, self._newest, self._late_events = max_lag, newest, late_events
+
+
+def _popped(events: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    while events:
+        yield events.pop()
 
 
 class WindowPartitionGenerator(PartitionGenerator):
@@ -203,6 +226,7 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         ),
         progress=plan.progress,
         lookback_ms=lookback,
+        batched=plan.batched_records,
     )
     return DefaultStream(
         partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),

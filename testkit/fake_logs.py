@@ -167,8 +167,16 @@ class FakeCloudWatch:
         self._filter.reset()
 
     def stats(self) -> dict[str, dict[str, int]]:
+        """Counters of the calls received, and `neighbour` (calls, throttles) of the plan's neighbour client."""
+        neighbour = self._injector.neighbour()
         with self._lock:
-            return {"calls": dict(self.calls), "throttles": dict(self.throttles), "faults": dict(self.faults)}
+            return {
+                "calls": dict(self.calls),
+                "throttles": dict(self.throttles),
+                "faults": dict(self.faults),
+                "neighbour_calls": neighbour["calls"],
+                "neighbour_throttles": neighbour["throttles"],
+            }
 
     def __enter__(self) -> FakeCloudWatch:
         self.start()

@@ -13,6 +13,7 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, NoReturn
 from wsgiref.types import WSGIEnvironment
@@ -33,6 +34,9 @@ class FaultPlan:
     """Sleep this long before answering any AWS call (logs and STS)."""
     rate_limits: dict[str, float] = field(default_factory=dict)
     """Operation name -> requests per second (token bucket, burst max(1, rate)); absent = unlimited."""
+    neighbour_rps: dict[str, float] = field(default_factory=dict)
+    """Operation name -> requests per second another client of the account sends, evenly spaced, taking tokens
+    from the same bucket as the connector's calls (and throttled like them when it is empty)."""
     throttle_all: bool = False
     """Every logs call is throttled while True."""
     error_rate: float = 0.0
@@ -83,7 +87,7 @@ def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if name in _SET_FIELDS:
             value = set(value)
-        elif name == "rate_limits":
+        elif name in ("rate_limits", "neighbour_rps"):
             value = {str(op): float(rate) for op, rate in value.items()}
         elif name == "role_external_ids":
             value = {str(role): str(external_id) for role, external_id in value.items()}
@@ -93,25 +97,45 @@ def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
 
 
 class TokenBucket:
-    """Token bucket refilled at ``rate`` tokens/s holding at most max(1, rate) tokens."""
+    """Token bucket refilled at ``rate`` tokens/s holding at most max(1, rate) tokens, shared with a neighbour
+    client that calls every 1/``neighbour_rps`` s (its calls are played out, in time order, before each of ours)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.tokens = max(1.0, rate)
-        self.stamp = time.monotonic()
+        self._clock = clock
+        self.stamp = clock()
+        self.neighbour_calls = 0
+        self.neighbour_throttles = 0
+        self._neighbour_next: float | None = None
 
-    def try_take(self, rate: float) -> bool:
+    def try_take(self, rate: float, neighbour_rps: float = 0.0) -> bool:
         if rate <= 0:
             return False
-        capacity = max(1.0, rate)
-        now = time.monotonic()
+        now = self._clock()
         self.rate = rate
-        self.tokens = min(capacity, self.tokens + (now - self.stamp) * rate)
-        self.stamp = now
+        if neighbour_rps > 0:
+            interval = 1.0 / neighbour_rps
+            if self._neighbour_next is None:
+                self._neighbour_next = now
+            while self._neighbour_next <= now:
+                self._refill(self._neighbour_next)
+                self.neighbour_calls += 1
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                else:
+                    self.neighbour_throttles += 1
+                self._neighbour_next += interval
+        self._refill(now)
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
         return False
+
+    def _refill(self, at: float) -> None:
+        if at > self.stamp:
+            self.tokens = min(max(1.0, self.rate), self.tokens + (at - self.stamp) * self.rate)
+            self.stamp = at
 
 
 class FaultInjector:
@@ -143,7 +167,15 @@ class FaultInjector:
             return False
         with self._lock:
             bucket = self._buckets.setdefault(operation, TokenBucket(rate))
-            return not bucket.try_take(rate)
+            return not bucket.try_take(rate, plan.neighbour_rps.get(operation, 0.0))
+
+    def neighbour(self) -> dict[str, dict[str, int]]:
+        """The neighbour client's calls and throttled calls per operation, so far."""
+        with self._lock:
+            return {
+                "calls": {op: b.neighbour_calls for op, b in self._buckets.items() if b.neighbour_calls},
+                "throttles": {op: b.neighbour_throttles for op, b in self._buckets.items() if b.neighbour_calls},
+            }
 
     def draw(self, plan: FaultPlan) -> Literal["drop", "error"] | None:
         """Whether this call's connection is dropped, or it gets a server error, or neither."""

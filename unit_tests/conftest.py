@@ -50,7 +50,11 @@ class StubClient:
 def stub_logs(pages: list[Any] | None = None, groups: list[Any] | None = None) -> tuple[LogsClient, StubClient]:
     client = StubClient(pages, groups)
     logs = LogsClient(
-        client=client, region="us-east-1", endpoint="https://logs.us-east-1.amazonaws.com", stats=ApiStats()
+        client=client,
+        region="us-east-1",
+        endpoint="https://logs.us-east-1.amazonaws.com",
+        stats=ApiStats(),
+        limiters={},
     )
     return logs, client
 

@@ -8,7 +8,14 @@ from typing import Any
 import botocore.session
 from botocore.parsers import create_parser
 
-from source_cloudwatch_logs.pacing import RateLimiter, parse_events_fast
+from source_cloudwatch_logs.pacing import (
+    DECREASE,
+    DECREASE_HOLD_S,
+    INCREASE_PER_S,
+    MIN_SHARE,
+    RateLimiter,
+    parse_events_fast,
+)
 
 
 class FakeClock:
@@ -51,6 +58,38 @@ def test_threads_share_one_schedule() -> None:
     for thread in threads:
         thread.join()
     assert sorted(slots) == [round(100.0 + i * 0.1, 6) for i in range(20)]
+
+
+def test_throttles_cut_the_rate_once_per_hold_and_quiet_seconds_give_it_back() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(20, clock=clock, sleep=clock.sleep)
+    limiter.throttled()
+    assert limiter.rate == 20 * DECREASE
+    limiter.throttled()  # the requests in flight with the first come back throttled too: one cut for all
+    clock.now += DECREASE_HOLD_S / 2
+    limiter.throttled()
+    assert limiter.rate == 20 * DECREASE
+    clock.now += DECREASE_HOLD_S / 2
+    limiter.throttled()  # a second after the first cut: the rate climbed for that second, then is cut again
+    cut_twice = (20 * DECREASE + 20 * INCREASE_PER_S * DECREASE_HOLD_S) * DECREASE
+    assert abs(limiter.rate - cut_twice) < 1e-9
+    # Permits follow the lowered rate at once.
+    assert [round(limiter.acquire(), 6) for _ in range(2)] == [0.0, round(1 / cut_twice, 6)]
+    # Then it climbs back by INCREASE_PER_S of the budget per second, never past the budget.
+    before = limiter.rate
+    clock.now += 2.0
+    limiter.acquire()
+    assert abs(limiter.rate - (before + 20 * INCREASE_PER_S * (2.0 + 1 / cut_twice))) < 1e-6
+    clock.now += 1000
+    limiter.acquire()
+    assert limiter.rate == 20
+    # Throttled every second without end, it settles where each cut undoes a second's climb, above its floor.
+    for _ in range(100):
+        clock.now += DECREASE_HOLD_S
+        limiter.throttled()
+    settled = 20 * INCREASE_PER_S * DECREASE_HOLD_S * DECREASE / (1 - DECREASE)
+    assert abs(limiter.rate - settled) < 1e-6 and settled >= 20 * MIN_SHARE
+    assert limiter.waited_s > 0
 
 
 def test_the_fast_parser_returns_what_botocore_returns() -> None:
