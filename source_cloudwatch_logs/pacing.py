@@ -3,6 +3,7 @@ request statistics, and a faster parse of FilterLogEvents pages."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -20,6 +21,17 @@ DECREASE = 0.75
 DECREASE_HOLD_S = 1.0
 INCREASE_PER_S = 0.03
 MIN_SHARE = 0.05
+
+
+# Requests in flight are the rate times the latency (Little's law): with pacing, a sync keeps that many threads
+# busy as long as it has them. Full 1 MB pages take 200 to 800 ms to arrive; threads are sized for
+# LATENCY_ALLOWANCE_S at the budget, plus two (partition generation, and the hand-over to the main thread).
+LATENCY_ALLOWANCE_S = 1.0
+
+
+def workers_for(budget: float, upper: int) -> int:
+    """Threads for a sync whose FilterLogEvents budget is `budget` per second; `num_workers` is the upper bound."""
+    return min(upper, math.ceil(budget * LATENCY_ALLOWANCE_S) + 2)
 
 
 class RateLimiter:
@@ -84,6 +96,7 @@ class ApiStats:
     calls: Counter[str] = field(default_factory=Counter)
     throttles: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    answered_s: dict[str, float] = field(default_factory=dict)  # seconds from leaving (paced) to answered, summed
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, counter: Counter[str], operation: str) -> None:
@@ -93,25 +106,42 @@ class ApiStats:
     def total(self, counter: Counter[str]) -> int:
         return sum(counter.values())
 
+    def answered(self, operation: str, seconds: float) -> None:
+        with self._lock:
+            self.answered_s[operation] = self.answered_s.get(operation, 0.0) + seconds
 
+    def latency_s(self, operation: str) -> float:
+        """Mean seconds per attempt of `operation`, so far."""
+        with self._lock:
+            return self.answered_s.get(operation, 0.0) / self.calls[operation] if self.calls[operation] else 0.0
+
+
+SENT_AT = "source_cloudwatch_logs.sent_at"  # request context key: when the attempt left, after its pacing
 THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
 def pace(client: Any, limiters: Mapping[str, RateLimiter], stats: ApiStats) -> None:
     """Hooks the limiters into botocore's per-attempt events, so retries are paced and counted too."""
 
-    def before_sign(event_name: str, **_: Any) -> None:
+    def before_sign(event_name: str, request: Any = None, **_: Any) -> None:
         # Before signing, not before sending: a request that waited for its slot is signed with credentials
         # that are fresh when it leaves.
         limiter = limiters.get(event_name.rsplit(".", 1)[-1])
         if limiter is not None:
             limiter.acquire()
+        if request is not None:
+            request.context[SENT_AT] = time.monotonic()
 
     def before_send(event_name: str, **_: Any) -> None:
         stats.count(stats.calls, event_name.rsplit(".", 1)[-1])
 
-    def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+    def response_received(
+        event_name: str, parsed_response: Any = None, exception: Any = None, context: Any = None, **_: Any
+    ) -> None:
         operation = event_name.rsplit(".", 1)[-1]
+        sent_at = (context or {}).get(SENT_AT)
+        if sent_at is not None:
+            stats.answered(operation, time.monotonic() - sent_at)
         code = (parsed_response or {}).get("Error", {}).get("Code") if isinstance(parsed_response, dict) else None
         if code in THROTTLING_CODES:
             stats.count(stats.throttles, operation)

@@ -29,7 +29,9 @@ from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.pacing import workers_for
 from source_cloudwatch_logs.progress import SyncProgress, log
+from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import IncomingState, StreamPosition, now_ms, read_end_ms, usable_position
 
@@ -58,6 +60,7 @@ class SyncPlan:
     progress: SyncProgress
     logger: logging.Logger
     announcements: list[AirbyteMessage]  # warnings and statuses to emit before reading, in order
+    workers: int = 2  # threads reading windows (pacing.workers_for)
     batched_records: bool = False  # records travel a page at a time (batches.py)
 
 
@@ -69,7 +72,9 @@ def plan_sync(
     logger: logging.Logger,
     batched_records: bool = False,
 ) -> SyncPlan:
-    logs = connect(config, pool_size=config.num_workers + 2)
+    budget = budgets(config.region_name, config.requests_per_second)["FilterLogEvents"]
+    workers = workers_for(budget, config.num_workers)
+    logs = connect(config, pool_size=workers + 2)
     log_groups = LogGroups(logs=logs)
     selected = {configured.stream.name for configured in catalog.streams}
     discovery = discover_streams(log_groups, config, logger, names=selected)
@@ -109,6 +114,7 @@ def plan_sync(
         logger=logger,
         announcements=notes.messages,
         batched_records=batched_records,
+        workers=workers,
     )
 
 

@@ -124,7 +124,9 @@ class SyncProgress:
             f"({self._events / elapsed:.0f}/s) in {elapsed:.1f} s, {stats.total(stats.calls)} API calls, "
             f"{stats.total(stats.throttles)} throttled, {stats.total(stats.errors)} other failed attempts"
             + "".join(
-                f"; {operation} at {limiter.rate:.1f} of {limiter.budget:g}/s, {limiter.waited_s:.1f} s waited"
+                f"; {operation} at {limiter.rate:.1f} of {limiter.budget:g}/s, {stats.latency_s(operation) * 1000:.0f} ms "
+                f"per call, {stats.calls[operation] / elapsed * stats.latency_s(operation):.1f} in flight, "
+                f"{limiter.waited_s:.1f} s waited"
                 for operation, limiter in self._limiters.items()
                 if stats.calls[operation]
             )

@@ -108,7 +108,7 @@ class SourceCloudwatchLogs(Source):
         ]
         if not streams:
             return
-        workers = plan.config.num_workers
+        workers = plan.workers
         concurrent = ConcurrentSource.create(
             num_workers=workers,
             initial_number_of_partitions_to_generate=max(1, workers // 2),

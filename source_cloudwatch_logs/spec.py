@@ -210,9 +210,10 @@ class CloudWatchLogsConfig(BaseModel):
     num_workers: int = _field(
         14,
         "Parallel Requests",
-        "How many time windows and log groups are read at once. More workers help when API latency, not the "
-        "request quota, is the limit.",
-        default=10,
+        "The most time windows and log groups read at once. The connector uses as many as its request rate needs "
+        "to keep the quota busy at up to a second per request (27 at 25 requests per second); lower it to cap "
+        "them.",
+        default=32,
         ge=1,
         le=64,
     )

@@ -15,6 +15,7 @@ from source_cloudwatch_logs.pacing import (
     MIN_SHARE,
     RateLimiter,
     parse_events_fast,
+    workers_for,
 )
 
 
@@ -116,3 +117,9 @@ def test_the_fast_parser_leaves_errors_to_botocore() -> None:
     customized: dict[str, Any] = {}
     parse_events_fast(response_dict=response, customized_response_dict=customized)
     assert customized == {} and response["body"] == b'{"__type":"ThrottlingException"}'
+
+
+def test_threads_follow_the_budget_up_to_num_workers() -> None:
+    assert [workers_for(rate, 32) for rate in (25, 10, 5)] == [27, 12, 7]
+    assert workers_for(25, 10) == 10  # a config that still says 10 keeps it as its bound
+    assert workers_for(0.5, 32) == 3
