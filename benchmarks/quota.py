@@ -1,0 +1,128 @@
+"""Reading at the AWS quotas (scenario 6 of `make bench`): 10 log groups served by the fast fake with 1 MB pages,
+a latency per call and a FilterLogEvents quota, for each class of region (25, 10 and 5 requests per second, the
+connector's defaults for us-east-1, eu-west-1 and eu-central-1), at 80 and 300 ms per call; then us-east-1 with a
+neighbour client taking 40% of the quota. `python -m benchmarks.quota` prints the table alone."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.run import discovered, measure
+from testkit.connector import config
+from testkit.seeding import now_ms
+from testkit.server_process import ready_process
+
+GROUPS = 10
+BOUND_S = 30.0  # each run's data is sized so that paging it at the quota takes this long
+EVENTS_PER_PAGE = 1_600  # about what a 1 MB page holds of the fast fake's events (sizing only)
+REGIONS = {"us-east-1": 25.0, "eu-west-1": 10.0, "eu-central-1": 5.0}
+NEIGHBOUR_SHARE = 0.4
+
+
+@dataclass
+class QuotaRow:
+    scenario: str
+    rate: float  # requests per second the connector may use
+    latency_ms: int
+    events: int
+    calls_needed: int
+    calls: int
+    throttles: int
+    wall_s: float
+    peak_rss_mb: float
+    neighbour: str = "-"
+
+    @property
+    def bound_s(self) -> float:
+        return self.calls_needed / self.rate
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_s / self.bound_s
+
+    def line(self) -> str:
+        return (
+            f"| {self.scenario:34} | {self.rate:5g} | {self.latency_ms:7} | {self.events:9,} | {self.calls_needed:6} | "
+            f"{self.calls:5} | {self.throttles:9} | {self.bound_s:7.1f} | {self.wall_s:6.1f} | {self.ratio:10.2f} | "
+            f"{self.peak_rss_mb:7.0f} | {self.neighbour:18} |"
+        )
+
+
+HEADER = (
+    "| scenario                           | rate/s | latency | events    | needed | calls | throttled | bound s | wall s "
+    "| wall/bound | RSS MB  | neighbour calls/throttled |"
+)
+
+
+def run(name: str, region: str, latency_s: float, *, quota: float, rate: float, neighbour_rps: float = 0.0) -> QuotaRow:
+    """One read of GROUPS groups sized for BOUND_S at `rate`, against a quota of `quota` with a neighbour."""
+    events = math.ceil(BOUND_S * rate / GROUPS) * EVENTS_PER_PAGE
+    fake = [
+        sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now_ms()),
+        "--groups", str(GROUPS), "--latency-s", str(latency_s), "--rate", str(quota),
+        "--neighbour-rps", str(neighbour_rps),
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, ready_process(fake) as endpoint:
+        workdir = Path(tmp)
+        settings = config(endpoint, region_name=region)
+        del settings["ingestion_delay_seconds"]
+        catalog = discovered(measure("discover", workdir, settings))
+        read = measure("read", workdir, settings, catalog)
+        with urllib.request.urlopen(f"{endpoint}/_stats", timeout=60) as answer:
+            stats = json.loads(answer.read())
+        delivered = sum(1 for line in read.output.open("rb") if line.startswith(b'{"type":"RECORD"'))
+        if delivered != events * GROUPS:
+            raise RuntimeError(f"{name}: {delivered} records delivered, {events * GROUPS} expected")
+    neighbour = f"{stats['neighbour_calls']}/{stats['neighbour_throttles']}" if neighbour_rps else "-"
+    return QuotaRow(
+        scenario=name,
+        rate=rate,
+        latency_ms=round(latency_s * 1000),
+        events=events * GROUPS,
+        calls_needed=stats["calls_needed"],
+        calls=stats["calls"],
+        throttles=stats["throttles"],
+        wall_s=read.wall_s,
+        peak_rss_mb=read.peak_rss_mb,
+        neighbour=neighbour,
+    )
+
+
+def quota_rows() -> list[QuotaRow]:
+    rows = []
+    for latency_s in (0.08, 0.3):
+        for region, quota in REGIONS.items():
+            name = f"{region} default, {latency_s * 1000:.0f} ms"
+            print(f"  {name} ...", flush=True)
+            rows.append(run(name, region, latency_s, quota=quota, rate=quota))
+    quota = REGIONS["us-east-1"]
+    neighbour = quota * NEIGHBOUR_SHARE
+    print("  us-east-1 with a neighbour ...", flush=True)
+    rows.append(
+        run(
+            f"us-east-1, neighbour {neighbour:g}/s, 80 ms",
+            "us-east-1",
+            0.08,
+            quota=quota,
+            rate=quota - neighbour,
+            neighbour_rps=neighbour,
+        )
+    )
+    return rows
+
+
+def print_rows(rows: list[QuotaRow]) -> None:
+    print(HEADER)
+    print("|" + "|".join("-" * len(cell) for cell in HEADER.split("|")[1:-1]) + "|")
+    for row in rows:
+        print(row.line())
+
+
+if __name__ == "__main__":
+    print_rows(quota_rows())
