@@ -71,7 +71,7 @@ def test_batched_output_is_the_cdk_s_byte_for_byte(fake: FakeCloudWatch, tmp_pat
     files = write_inputs(tmp_path, config=settings, catalog=catalog, state=state)
     entrypoint = Entrypoint(SourceCloudwatchLogs(batched_records=False))
     args = entrypoint.parse_args(["read", *(arg for name, path in files.items() for arg in (f"--{name}", str(path)))])
-    one_by_one = [line for text in entrypoint.run(args) for line in text.split("\n")]
+    one_by_one = list(entrypoint.run(args))
 
     batched_lines = batched.stdout.splitlines()
     assert _protocol(batched_lines) == _protocol(one_by_one)

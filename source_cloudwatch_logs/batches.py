@@ -31,7 +31,7 @@ BATCH_KEY = "__source_cloudwatch_logs_record_batch__"
 class RecordBatch:
     stream: str
     count: int
-    text: str  # `count` RECORD lines of `stream`, separated by newlines, without a final one
+    lines: bytes  # `count` RECORD lines of `stream` (UTF-8), separated by newlines, without a final one
 
     @classmethod
     def of(cls, stream: str, records: Iterable[Mapping[str, Any]]) -> RecordBatch:
@@ -40,7 +40,7 @@ class RecordBatch:
         tail = b',"emitted_at":' + str(time.time_ns() // 1_000_000).encode() + b"}}"
         dumps = orjson.dumps
         lines = [head + dumps(record) + tail for record in records]
-        return cls(stream=stream, count=len(lines), text=b"\n".join(lines).decode())
+        return cls(stream=stream, count=len(lines), lines=b"\n".join(lines))
 
     def as_data(self) -> dict[str, Any]:
         """The data of the one CDK record that carries this batch."""

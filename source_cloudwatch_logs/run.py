@@ -38,9 +38,10 @@ class Entrypoint(AirbyteEntrypoint):
     """The CDK's entry point, with the config check below, and `read` writing record batches (batches.py) as
     they are: the rest of `read` (temporary directory, queued messages, record counts on STATE) is the CDK's."""
 
-    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+    def lines(self, parsed_args: argparse.Namespace) -> Iterable[str | bytes]:
+        """What `run` yields (a message per string), except that a record batch comes as its bytes."""
         if parsed_args.command != "read":
-            yield from super().run(parsed_args)
+            yield from self.run(parsed_args)
             return
         debug = getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled()
         self.logger.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -54,7 +55,7 @@ class Entrypoint(AirbyteEntrypoint):
                 state = self.source.read_state(parsed_args.state)
                 for message in self.read(source_spec, config, catalog, state):
                     batch = batch_in(message)
-                    yield batch.text if batch is not None else self.airbyte_message_to_string(message)
+                    yield batch.lines if batch is not None else self.airbyte_message_to_string(message)
         finally:
             yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
 
@@ -75,6 +76,15 @@ class Entrypoint(AirbyteEntrypoint):
         the config model validates instead, naming the field and never the value, where the JSON-schema
         messages would quote a value (possibly a secret of the wrong type)."""
         parse_config(config)
+
+
+def write_bytes(lines: bytes) -> None:
+    """Lines that are already UTF-8 straight to stdout's byte stream, after the text buffered before them."""
+    with PRINT_BUFFER.lock:
+        PRINT_BUFFER.flush()
+        out = sys.__stdout__.buffer  # type: ignore[union-attr]
+        out.write(lines)
+        out.write(b"\n")
 
 
 def _dump(message: AirbyteMessage) -> str:
@@ -142,8 +152,11 @@ def run() -> None:
     try:
         with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
             write = PRINT_BUFFER.write
-            for message in entrypoint.run(entrypoint.parse_args(sys.argv[1:])):
-                write(message + "\n")
+            for message in entrypoint.lines(entrypoint.parse_args(sys.argv[1:])):
+                if isinstance(message, bytes):
+                    write_bytes(message)
+                else:
+                    write(message + "\n")
                 if STOP.signum is not None:
                     STOP.now()
     except AirbyteTracedException as error:

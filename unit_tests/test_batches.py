@@ -21,7 +21,7 @@ RECORDS = [
 
 def test_a_batch_is_the_cdk_s_lines_for_its_records() -> None:
     batch = RecordBatch.of("/g", RECORDS)
-    lines = batch.text.split("\n")
+    lines = batch.lines.decode().split("\n")
     assert batch.count == len(lines) == 2 and batch.stream == "/g"
     for line, record in zip(lines, RECORDS, strict=True):
         message = stream_data_to_airbyte_message("/g", record)
