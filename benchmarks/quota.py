@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.run import discovered, measure
+from benchmarks.measure import discovered, measure
 from testkit.connector import config
 from testkit.seeding import now_ms
 from testkit.server_process import ready_process

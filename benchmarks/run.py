@@ -20,23 +20,21 @@ import argparse
 import json
 import math
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from benchmarks.fast_fake import GROUP
 from benchmarks.lagged import lagged_rows, print_rows
+from benchmarks.measure import Measured, discovered, measure
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
-from source_cloudwatch_logs.quotas import DESCRIBE_LOG_GROUPS_RPS
 from benchmarks.scenario import events_for, plan_groups
-from testkit.connector import child_environment, command_line, config, configured_catalog
-from testkit.messages import MessageView, parse_messages
+from source_cloudwatch_logs.quotas import DESCRIBE_LOG_GROUPS_RPS
+from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
 from testkit.server_process import fake_cloudwatch, fake_stats, ready_process, reset_fake, set_plan
 
@@ -61,63 +59,6 @@ class Row:
     @property
     def events_per_s(self) -> float:
         return self.events / self.wall_s if self.wall_s else 0.0
-
-
-def memory_mb(pid: int) -> tuple[float, float] | None:
-    """(VmRSS, VmHWM) in MB. VmHWM, the peak, restarts at exec, unlike wait4's ru_maxrss, which would count the
-    benchmark's own memory that the child shared between fork and exec."""
-    values: dict[str, float] = {}
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(("VmRSS:", "VmHWM:")):
-                    values[line.split(":")[0]] = int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return (values["VmRSS"], values["VmHWM"]) if len(values) == 2 else None
-
-
-@dataclass
-class Measured:
-    """One run of the entry point: its wall time, memory and output file."""
-
-    wall_s: float
-    peak_rss_mb: float
-    output: Path
-    samples: list[tuple[int, float]]  # (bytes written so far, RSS MB), every 20 ms
-
-    def rss_between(self, low: float, high: float) -> float:
-        """The highest RSS while the connector's output (so, its records) went from `low` to `high` of the total."""
-        total = self.output.stat().st_size
-        inside = [rss for written, rss in self.samples if low * total <= written <= high * total]
-        return max(inside, default=0.0)
-
-
-def measure(command: str, workdir: Path, settings: dict[str, Any], catalog: dict[str, Any] | None = None) -> Measured:
-    """Runs the entry point, sampling its memory and output as it goes."""
-    args = command_line(command, workdir, config=settings, catalog=catalog)
-    output = workdir / f"{command}.out"
-    peak, samples = 0.0, []
-    with output.open("wb") as sink, (workdir / f"{command}.err").open("wb") as errors:
-        started = time.monotonic()
-        process = subprocess.Popen(args, stdout=sink, stderr=errors, env=child_environment())
-        while process.poll() is None:
-            memory = memory_mb(process.pid)
-            if memory:
-                peak = max(peak, memory[1])
-                samples.append((output.stat().st_size, memory[0]))
-            time.sleep(0.02)
-        wall = time.monotonic() - started
-    if process.returncode != 0:
-        raise RuntimeError(
-            f"{command} exited with {process.returncode}: {(workdir / f'{command}.err').read_text()[-2000:]}"
-        )
-    return Measured(wall, peak, output, samples)
-
-
-def discovered(discover: Measured) -> dict[str, Any]:
-    """The full-refresh catalog of every stream a measured discover found."""
-    return configured_catalog(MessageView(parse_messages(discover.output.read_bytes())).catalog, "full_refresh")
 
 
 def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
