@@ -76,3 +76,31 @@ def test_progress_lines_per_stream(fake: FakeCloudWatch, sync: Any) -> None:
         )
         for line in lines
     ), lines
+
+
+def test_a_neighbour_taking_part_of_the_quota_makes_the_connector_slow_down_and_share(
+    fake: FakeCloudWatch, sync: Any
+) -> None:
+    """Faked: a FilterLogEvents quota of 10/s and a neighbour client of the same account sending 4/s into it
+    (testkit/faults.py). The connector's budget is the whole quota (10/s, as for a region's default); it must
+    settle near the 6/s that are left: few of its calls throttled, and the neighbour rarely throttled."""
+    seeded = seed(fake, groups=6, events=1_200)
+    fake.plan.page_event_cap = 100  # 12 pages per group: 72 calls, about 12 s at the 6/s left
+    fake.plan.rate_limits = {"FilterLogEvents": 10}
+    fake.plan.neighbour_rps = {"FilterLogEvents": 4}
+
+    out = sync(endpoint_url=fake.url, requests_per_second=10)
+
+    assert out.returncode == 0, out.stderr[-2000:]
+    for name, events in seeded.items():
+        assert out.events_of(name) == events
+    calls, throttled = fake.calls["FilterLogEvents"], fake.throttles["FilterLogEvents"]
+    stats = fake.stats()
+    neighbour_calls = stats["neighbour_calls"]["FilterLogEvents"]
+    neighbour_throttled = stats["neighbour_throttles"]["FilterLogEvents"]
+    # Without adapting, 10/s into the 6/s left throttles about 40% of the calls (and the neighbour's).
+    assert throttled <= 0.15 * calls, (calls, throttled)
+    assert neighbour_throttled <= 0.15 * neighbour_calls, (neighbour_calls, neighbour_throttled)
+    (summary,) = [line for line in out.logs("INFO") if line.startswith("Progress:")]
+    rate = float(re.search(r"FilterLogEvents at ([0-9.]+) of 10/s", summary).group(1))  # type: ignore[union-attr]
+    assert rate < 10, summary
