@@ -1,7 +1,8 @@
 """Reading at the AWS quotas (scenario 6 of `make bench`): 10 log groups served by the fast fake with 1 MB pages,
 a latency per call and a FilterLogEvents quota, for each class of region (25, 10 and 5 requests per second, the
 connector's defaults for us-east-1, eu-west-1 and eu-central-1), at 80 and 300 ms per call; then us-east-1 with a
-neighbour client taking 40% of the quota. `python -m benchmarks.quota` prints the table alone."""
+neighbour client taking 40% of the quota; and one big log group alone at 25/s and 300 ms (it must be cut into
+enough windows to keep 8 requests in flight). `python -m benchmarks.quota` prints the table alone."""
 
 from __future__ import annotations
 
@@ -60,12 +61,22 @@ HEADER = (
 )
 
 
-def run(name: str, region: str, latency_s: float, *, quota: float, rate: float, neighbour_rps: float = 0.0) -> QuotaRow:
-    """One read of GROUPS groups sized for BOUND_S at `rate`, against a quota of `quota` with a neighbour."""
-    events = math.ceil(BOUND_S * rate / GROUPS) * EVENTS_PER_PAGE
+def run(
+    name: str,
+    region: str,
+    latency_s: float,
+    *,
+    quota: float,
+    rate: float,
+    neighbour_rps: float = 0.0,
+    groups: int = GROUPS,
+    bound_s: float = BOUND_S,
+) -> QuotaRow:
+    """One read of `groups` groups sized for `bound_s` at `rate`, against a quota of `quota` with a neighbour."""
+    events = math.ceil(bound_s * rate / groups) * EVENTS_PER_PAGE
     fake = [
         sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now_ms()),
-        "--groups", str(GROUPS), "--latency-s", str(latency_s), "--rate", str(quota),
+        "--groups", str(groups), "--latency-s", str(latency_s), "--rate", str(quota),
         "--neighbour-rps", str(neighbour_rps),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, ready_process(fake) as endpoint:
@@ -77,14 +88,14 @@ def run(name: str, region: str, latency_s: float, *, quota: float, rate: float, 
         with urllib.request.urlopen(f"{endpoint}/_stats", timeout=60) as answer:
             stats = json.loads(answer.read())
         delivered = sum(1 for line in read.output.open("rb") if line.startswith(b'{"type":"RECORD"'))
-        if delivered != events * GROUPS:
-            raise RuntimeError(f"{name}: {delivered} records delivered, {events * GROUPS} expected")
+        if delivered != events * groups:
+            raise RuntimeError(f"{name}: {delivered} records delivered, {events * groups} expected")
     neighbour = f"{stats['neighbour_calls']}/{stats['neighbour_throttles']}" if neighbour_rps else "-"
     return QuotaRow(
         scenario=name,
         rate=rate,
         latency_ms=round(latency_s * 1000),
-        events=events * GROUPS,
+        events=events * groups,
         calls_needed=stats["calls_needed"],
         calls=stats["calls"],
         throttles=stats["throttles"],
@@ -102,6 +113,10 @@ def quota_rows() -> list[QuotaRow]:
             print(f"  {name} ...", flush=True)
             rows.append(run(name, region, latency_s, quota=quota, rate=quota))
     quota = REGIONS["us-east-1"]
+    print("  us-east-1, one big log group, 300 ms ...", flush=True)
+    rows.append(
+        run("us-east-1, one big group, 300 ms", "us-east-1", 0.3, quota=quota, rate=quota, groups=1, bound_s=12)
+    )
     neighbour = quota * NEIGHBOUR_SHARE
     print("  us-east-1 with a neighbour ...", flush=True)
     rows.append(

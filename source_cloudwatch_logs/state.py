@@ -28,6 +28,7 @@ MAX_BACKDATE_MS = 14 * DAY_MS
 TARGET_WINDOW_BYTES = 128 * 1024 * 1024
 MIN_WINDOW_MS = 60_000
 MAX_WINDOWS_PER_STREAM = 256
+PAGE_BYTES = 1_048_576  # FilterLogEvents returns at most 1 MB (and 10,000 events) per page
 
 
 def now_ms() -> int:
@@ -73,18 +74,21 @@ def read_end_ms(at_ms: int, ingestion_delay_seconds: int) -> int:
     return at_ms - ingestion_delay_seconds * 1000
 
 
-def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: int) -> int:
+def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: int, parallel: int = 1) -> int:
     """Length of the time windows a stream's range is split into.
 
-    `storedBytes` covers the whole group; assume it is spread evenly over the span it can hold, and size
-    the windows so each holds about TARGET_WINDOW_BYTES. A small group is one window (one call per sync);
-    a large one gets windows that are read in parallel and checkpointed one by one.
+    `storedBytes` covers the whole group; assume it is spread evenly over the span it can hold, and size the
+    windows so each holds about TARGET_WINDOW_BYTES. A small group is one window (one call per sync); a large one
+    gets windows that are read in parallel and checkpointed one by one, and at least `parallel` of them (the
+    sync's threads) when it holds that many pages, so that one big group alone keeps the quota busy.
     """
     if range_ms <= 0:
         return MIN_WINDOW_MS
     share = min(1.0, range_ms / retained_span_ms) if retained_span_ms > 0 else 1.0
     estimated_bytes = (stored_bytes or 0) * share
-    windows = min(MAX_WINDOWS_PER_STREAM, max(1, math.ceil(estimated_bytes / TARGET_WINDOW_BYTES)))
+    by_size = math.ceil(estimated_bytes / TARGET_WINDOW_BYTES)
+    by_pages = min(parallel, math.floor(estimated_bytes / PAGE_BYTES))
+    windows = min(MAX_WINDOWS_PER_STREAM, max(1, by_size, by_pages))
     return max(MIN_WINDOW_MS, math.ceil(range_ms / windows))
 
 

@@ -206,7 +206,9 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         lookback = lookback_ms(lag_ms=position.lag_ms, delay_ms=delay_ms, floor_ms=floor_ms, cap_ms=cap_ms)
         resume = resume_ms(start, position, lookback)
         dense_from = max(resume, position.watermark_ms - lookback)
-    window_ms = window_length_ms(plan.end_ms - dense_from, group.stored_bytes, max(1, plan.now_ms - earliest))
+    window_ms = window_length_ms(
+        plan.end_ms - dense_from, group.stored_bytes, max(1, plan.now_ms - earliest), parallel=plan.workers
+    )
     initial = position or StreamPosition(watermark_ms=start)
     cursor = WindowCursor(
         stream_name=definition.name,

@@ -3,6 +3,7 @@ contiguous run of finished windows, whatever order they finish in."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -62,6 +63,15 @@ def test_window_length_adapts_to_stored_bytes() -> None:
     assert window_length_ms(span // 10, 10 * TARGET_WINDOW_BYTES, span) == span // 10
     assert window_length_ms(span, 10**15, span) >= MIN_WINDOW_MS
     assert window_length_ms(0, 10**9, span) == MIN_WINDOW_MS
+
+
+def test_a_big_group_gets_a_window_per_thread_to_keep_the_quota_busy() -> None:
+    span = 14 * DAY_MS
+    # 300 MB: 3 windows by size, but 27 threads at 25 requests/s: 27 windows, each still many pages.
+    assert window_length_ms(span, 300 * 2**20, span, parallel=27) == math.ceil(span / 27)
+    # 5 MB: no more windows than pages.
+    assert window_length_ms(span, 5 * 2**20, span, parallel=27) == math.ceil(span / 5)
+    assert window_length_ms(span, 2**19, span, parallel=27) == span  # under a page: one window, one call
 
 
 # Incoming state ------------------------------------------------------------------------------------------
