@@ -14,7 +14,14 @@ from source_cloudwatch_logs.client import (
     READ_TIMEOUT_S,
 )
 from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
+from source_cloudwatch_logs.pacing import DECREASE, DECREASE_HOLD_S, INCREASE_PER_S, LATENCY_ALLOWANCE_S, workers_for
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
+from source_cloudwatch_logs.quotas import (
+    DESCRIBE_LOG_GROUPS_RPS,
+    LOWEST_FILTER_LOG_EVENTS_RPS,
+    QUOTAS_CHECKED,
+    filter_log_events_rps,
+)
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
@@ -62,6 +69,32 @@ def test_numbers_the_readme_quotes_are_the_code_s() -> None:
     max_lookback = CloudWatchLogsConfig.model_fields["max_lookback_seconds"]
     assert f"`max_lookback_seconds` ({max_lookback.default} by default;" in README
     assert f"at most {MAX_BACKDATE_MS // 1000}, 14 days)" in README
+
+
+def test_the_quota_table_and_pacing_numbers_are_the_code_s() -> None:
+    upper = CloudWatchLogsConfig.model_fields["num_workers"].default
+    rows = {
+        "us-east-1": filter_log_events_rps("us-east-1"),
+        "ap-northeast-3, ap-southeast-3, ca-west-1, eu-central-1, il-central-1": filter_log_events_rps("eu-central-1"),
+        "every other commercial region (us-east-2, us-west-2, eu-west-1, ap-southeast-2, ...)": filter_log_events_rps(
+            "eu-west-1"
+        ),
+    }
+    for region, rate in rows.items():
+        seconds = round(1000 / rate)
+        assert f"| {region} | {rate:g}/s | {rate:g}/s | {workers_for(rate, upper)} | {seconds} s |" in README, region
+    lowest = LOWEST_FILTER_LOG_EVENTS_RPS
+    assert (
+        f"| check the quotas page | {lowest:g}/s | {workers_for(lowest, upper)} | {round(1000 / lowest)} s |" in README
+    )
+    assert f"checked {QUOTAS_CHECKED}" in README
+    assert f"its own quota of {DESCRIBE_LOG_GROUPS_RPS:g}/s (adjustable), so 5,000" in README
+    assert f"listed in about {round(100 / DESCRIBE_LOG_GROUPS_RPS)} s" in README
+    assert f"cuts the connector's rate to {DECREASE:g} of itself (at most once a" in README
+    assert DECREASE_HOLD_S == 1.0
+    assert f"gives back {INCREASE_PER_S:.0%} of the budget" in README
+    assert f"`rate x {LATENCY_ALLOWANCE_S:g} s + 2`" in README
+    assert f"at most `num_workers` (default {upper})" in README
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
