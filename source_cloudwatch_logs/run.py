@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.entrypoint import logger as CDK_LOGGER
 from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.models import (
     AirbyteLogMessage,
@@ -43,8 +44,12 @@ class Entrypoint(AirbyteEntrypoint):
         if parsed_args.command != "read":
             yield from self.run(parsed_args)
             return
-        debug = getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled()
-        self.logger.setLevel(logging.DEBUG if debug else logging.INFO)
+        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():  # as the CDK's `run`
+            self.logger.setLevel(logging.DEBUG)
+            CDK_LOGGER.setLevel(logging.DEBUG)
+            self.logger.debug("Debug logs enabled")
+        else:
+            self.logger.setLevel(logging.INFO)
         source_spec = self.source.spec(self.logger)
         try:
             with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:

@@ -46,6 +46,8 @@ def test_cli_serves_and_reports_stats(tmp_path: Path) -> None:
             "calls": {"CreateLogGroup": 1, "DescribeLogGroups": 2},
             "throttles": {"DescribeLogGroups": 1},
             "faults": {},
+            "neighbour_calls": {},
+            "neighbour_throttles": {},
         }
     finally:
         process.terminate()
@@ -72,8 +74,10 @@ def test_fake_cloudwatch_serves_its_own_data_and_the_control_client_drives_it(tm
         "calls": {"CreateLogGroup": 1, "DescribeLogGroups": 2},
         "throttles": {"DescribeLogGroups": 1},
         "faults": {},
+        "neighbour_calls": {},
+        "neighbour_throttles": {},
     }
-    assert after_reset == {"calls": {}, "throttles": {}, "faults": {}}
+    assert after_reset == {"calls": {}, "throttles": {}, "faults": {}, "neighbour_calls": {}, "neighbour_throttles": {}}
     # The data is gone, the plan stays: the group is still denied before it is found missing.
     assert error_of(missing)[:2] == (400, "AccessDeniedException")
     assert log_path.exists()
