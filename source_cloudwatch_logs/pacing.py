@@ -7,7 +7,8 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,48 @@ LATENCY_ALLOWANCE_S = 1.0
 def workers_for(budget: float, upper: int) -> int:
     """Threads for a sync whose FilterLogEvents budget is `budget` per second; `num_workers` is the upper bound."""
     return min(upper, math.ceil(budget * LATENCY_ALLOWANCE_S) + 2)
+
+
+# Pages in the works (requested, parsed or being serialised) at once: the current rate times the latency observed
+# so far, with IN_FLIGHT_HEADROOM, plus one; at least MIN_IN_FLIGHT, at most the threads. Each holds up to a 1 MB
+# page and its parsed events, so this, not the thread count, bounds the memory a sync needs.
+IN_FLIGHT_HEADROOM = 1.5
+MIN_IN_FLIGHT = 2
+
+
+class InFlight:
+    """A gate that lets as many pages be in the works as the rate and the observed latency need (Little's law)."""
+
+    def __init__(
+        self, *, limiter: RateLimiter | None, stats: ApiStats, operation: str, upper: int, poll_s: float = 0.05
+    ) -> None:
+        self._limiter = limiter
+        self._stats = stats
+        self._operation = operation
+        self._upper = upper
+        self._poll_s = poll_s
+        self._busy = 0
+        self._condition = threading.Condition()
+
+    def limit(self) -> int:
+        if self._limiter is None:
+            return self._upper
+        latency = self._stats.latency_s(self._operation)
+        needed = math.ceil(self._limiter.rate * latency * IN_FLIGHT_HEADROOM) + 1 if latency else self._upper
+        return max(MIN_IN_FLIGHT, min(self._upper, needed))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._condition:
+            while self._busy >= self.limit():
+                self._condition.wait(self._poll_s)  # the limit moves with the latency: look again now and then
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._busy -= 1
+                self._condition.notify()
 
 
 class RateLimiter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from queue import Queue
 from typing import Any
 
@@ -29,7 +29,7 @@ from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
-from source_cloudwatch_logs.pacing import workers_for
+from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
@@ -61,6 +61,7 @@ class SyncPlan:
     logger: logging.Logger
     announcements: list[AirbyteMessage]  # warnings and statuses to emit before reading, in order
     workers: int = 2  # threads reading windows (pacing.workers_for)
+    in_flight: InFlight = field(default_factory=lambda: InFlight(limiter=None, stats=ApiStats(), operation="", upper=2))
     batched_records: bool = False  # records travel a page at a time (batches.py)
 
 
@@ -115,6 +116,9 @@ def plan_sync(
         announcements=notes.messages,
         batched_records=batched_records,
         workers=workers,
+        in_flight=InFlight(
+            limiter=logs.limiters.get("FilterLogEvents"), stats=logs.stats, operation="FilterLogEvents", upper=workers
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_b
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
+from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY, RECORD_SCHEMA
@@ -84,6 +85,7 @@ class StreamContext:
     late: LateEvents
     progress: SyncProgress
     lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
+    in_flight: InFlight  # pages in the works at once (pacing.py)
     batched: bool = False  # records travel a page at a time (batches.py)
 
 
@@ -115,15 +117,22 @@ class LogEventsPartition(Partition):
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, stream_slice = definition.name, self._slice
         self._max_lag, self._newest, self._late_events = 0, -1, 0
-        pages = self._context.events.window(
-            definition.query, self._start, self._end, stream=name, field=definition.field
+        pages = iter(
+            self._context.events.window(definition.query, self._start, self._end, stream=name, field=definition.field)
         )
-        for events in pages:
-            progress.page_done(name, len(events))
-            if self._context.batched:  # one item for the page, its records serialised here (batches.py)
-                if events:
-                    batch = RecordBatch.of(name, self._records(events))
-                    yield Record(data=batch.as_data(), stream_name=name, associated_slice=stream_slice)
+        while True:
+            batch: Record | None = None
+            with self._context.in_flight.slot():  # the request, its parse and (batched) its serialisation
+                events = next(pages, None)
+                if events is None:
+                    break
+                progress.page_done(name, len(events))
+                if self._context.batched and events:  # one item for the page (batches.py)
+                    data = RecordBatch.of(name, self._records(events)).as_data()
+                    batch = Record(data=data, stream_name=name, associated_slice=stream_slice)
+            if self._context.batched:
+                if batch is not None:
+                    yield batch
                 continue
             # Hand events over one by one, dropping each from the page as it goes: the page does not keep
             # 10,000 already-written events alive while this worker waits for room in the queue.
@@ -207,7 +216,10 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         resume = resume_ms(start, position, lookback)
         dense_from = max(resume, position.watermark_ms - lookback)
     window_ms = window_length_ms(
-        plan.end_ms - dense_from, group.stored_bytes, max(1, plan.now_ms - earliest), parallel=plan.workers
+        plan.end_ms - dense_from,
+        group.stored_bytes,
+        max(1, plan.now_ms - earliest),
+        parallel=max(1, plan.workers // max(1, len(plan.streams))),  # a fair share of the threads
     )
     initial = position or StreamPosition(watermark_ms=start)
     cursor = WindowCursor(
@@ -228,6 +240,7 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         ),
         progress=plan.progress,
         lookback_ms=lookback,
+        in_flight=plan.in_flight,
         batched=plan.batched_records,
     )
     return DefaultStream(

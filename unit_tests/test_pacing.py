@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import botocore.session
@@ -13,6 +14,8 @@ from source_cloudwatch_logs.pacing import (
     DECREASE_HOLD_S,
     INCREASE_PER_S,
     MIN_SHARE,
+    ApiStats,
+    InFlight,
     RateLimiter,
     parse_events_fast,
     workers_for,
@@ -123,3 +126,41 @@ def test_threads_follow_the_budget_up_to_num_workers() -> None:
     assert [workers_for(rate, 32) for rate in (25, 10, 5)] == [27, 12, 7]
     assert workers_for(25, 10) == 10  # a config that still says 10 keeps it as its bound
     assert workers_for(0.5, 32) == 3
+
+
+def test_pages_in_the_works_follow_the_rate_times_the_observed_latency() -> None:
+    stats, limiter = ApiStats(), RateLimiter(25)
+    gate = InFlight(limiter=limiter, stats=stats, operation="FilterLogEvents", upper=27)
+    assert gate.limit() == 27  # no latency observed yet: every thread may go
+    stats.count(stats.calls, "FilterLogEvents")
+    stats.answered("FilterLogEvents", 0.3)
+    assert gate.limit() == 13  # 25/s x 0.3 s x 1.5, plus one
+    stats.answered("FilterLogEvents", 1.0)  # mean 1.3 s: bounded by the threads
+    assert gate.limit() == 27
+    limiter.rate = 1.0
+    assert gate.limit() == 3
+    limiter.rate = 0.1
+    assert gate.limit() == 2  # never below two
+
+
+def test_the_gate_holds_callers_beyond_the_limit() -> None:
+    gate = InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2, poll_s=0.01)
+    inside, most = 0, 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, most
+        with gate.slot():
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.02)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 2

@@ -12,7 +12,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from source_cloudwatch_logs.cursor import WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.pacing import ApiStats, InFlight
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.state import StreamPosition
 from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext
@@ -37,6 +37,7 @@ def partition(  # type: ignore[no-untyped-def]
         late=late,
         progress=SyncProgress(repository, ApiStats(), total_streams=1),
         lookback_ms=1_500_000,
+        in_flight=InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2),
     )
     context.progress.stream_started(definition.name, "one window", lookback_ms=1_500_000)
     context.progress.windows_planned(definition.name, 1)
