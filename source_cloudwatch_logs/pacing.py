@@ -40,6 +40,7 @@ def workers_for(budget: float, upper: int) -> int:
 # page and its parsed events, so this, not the thread count, bounds the memory a sync needs.
 IN_FLIGHT_HEADROOM = 1.5
 MIN_IN_FLIGHT = 2
+FIRST_IN_FLIGHT = 4  # before any latency is known
 
 
 class InFlight:
@@ -60,7 +61,7 @@ class InFlight:
         if self._limiter is None:
             return self._upper
         latency = self._stats.latency_s(self._operation)
-        needed = math.ceil(self._limiter.rate * latency * IN_FLIGHT_HEADROOM) + 1 if latency else self._upper
+        needed = math.ceil(self._limiter.rate * latency * IN_FLIGHT_HEADROOM) + 1 if latency else FIRST_IN_FLIGHT
         return max(MIN_IN_FLIGHT, min(self._upper, needed))
 
     @contextmanager

@@ -36,7 +36,7 @@ from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import IncomingState, StreamPosition, now_ms, read_end_ms, usable_position
 
 QUEUE_SIZE = 10_000  # records, statuses, states and logs on their way to the main thread
-BATCHED_QUEUE_SIZE = 32  # the same when a record is a page of up to 10,000 (batches.py)
+BATCHED_QUEUE_SIZE = 8  # the same when a record is a page of up to 10,000 (batches.py)
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
 

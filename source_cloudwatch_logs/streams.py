@@ -127,9 +127,11 @@ class LogEventsPartition(Partition):
                 if events is None:
                     break
                 progress.page_done(name, len(events))
-                if self._context.batched and events:  # one item for the page (batches.py)
-                    data = RecordBatch.of(name, self._records(events)).as_data()
-                    batch = Record(data=data, stream_name=name, associated_slice=stream_slice)
+                if self._context.batched:  # one item for the page (batches.py); the parsed page goes at once
+                    if events:
+                        data = RecordBatch.of(name, self._records(events)).as_data()
+                        batch = Record(data=data, stream_name=name, associated_slice=stream_slice)
+                    del events
             if self._context.batched:
                 if batch is not None:
                     yield batch

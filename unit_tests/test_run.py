@@ -48,3 +48,26 @@ def test_a_stop_signal_is_noted_and_the_process_ends_after_whole_messages(monkey
         'each stream is where the next sync resumes."}}',
     ]
     assert exits.empty()
+
+
+def test_malloc_arenas_are_limited_unless_the_variable_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(run.ctypes, "CDLL", lambda name: Libc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    run.limit_malloc_arenas()
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    run.limit_malloc_arenas()
+    assert calls == [(run.M_ARENA_MAX, run.MALLOC_ARENAS)]
+
+    def missing(name: str) -> None:
+        raise OSError(name)
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    monkeypatch.setattr(run.ctypes, "CDLL", missing)
+    run.limit_malloc_arenas()  # not glibc: nothing to do, nothing raised
