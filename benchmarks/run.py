@@ -245,6 +245,12 @@ def main() -> None:
         "5. lagged: 0 events missed with default settings": all(row.missing == 0 for row in lagged),
         "5. lagged: on-time streams cost one FilterLogEvents call per sync": set(lagged[1].calls)
         == {lagged[1].streams},
+        "6. quota: wall within 1.15x of the bound at every rate": all(
+            r.ratio <= 1.15 for r in quotas if "default" in r.scenario
+        ),
+        "6. neighbour: under 5% of the connector's calls throttled": quotas[-1].throttles < 0.05 * quotas[-1].calls,
+        "6. neighbour: wall within 1.3x of calls / the remaining rate": quotas[-1].ratio <= 1.3,
+        "6. quota: peak RSS under 250 MB": all(r.peak_rss_mb < 250 for r in quotas),
     }
     print()
     print(
