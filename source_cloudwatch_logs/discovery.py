@@ -13,7 +13,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from source_cloudwatch_logs.log_events import EventQuery
-from source_cloudwatch_logs.log_groups import LogGroup, LogGroups
+from source_cloudwatch_logs.log_groups import (
+    LogGroup,
+    LogGroups,
+    group_arn,
+    linked_stream_name,
+    parse_linked_stream_name,
+)
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
 
 PREFIX_FIELD = "log_group_prefix"
@@ -29,16 +35,24 @@ class StreamDefinition:
     field: str | None = None  # the custom report it comes from, e.g. `custom_log_reports[0]`
 
     @classmethod
-    def of_group(cls, group: LogGroup) -> StreamDefinition:
+    def of_group(cls, group: LogGroup, own_account: str | None = None) -> StreamDefinition:
+        """A group of the credentials' own account keeps its plain name; a linked account's is `<account>:<name>`
+        and is read by ARN (`own_account` is None when linked accounts are off: every group is the account's)."""
+        if _linked(group, own_account):
+            name = linked_stream_name(str(group.account_id), group.name)
+            return cls(name=name, group=group, query=EventQuery(log_group=group.name, identifier=group.arn))
         return cls(name=group.name, group=group, query=EventQuery(log_group=group.name))
 
     @classmethod
-    def of_report(cls, report: CustomLogReport, group: LogGroup, index: int) -> StreamDefinition:
+    def of_report(
+        cls, report: CustomLogReport, group: LogGroup, index: int, own_account: str | None = None
+    ) -> StreamDefinition:
         query = EventQuery(
             log_group=group.name,
             log_stream_names=tuple(report.log_stream_names) if report.log_stream_names else None,
             log_stream_name_prefix=report.log_stream_name_prefix,
             filter_pattern=report.filter_pattern,
+            identifier=group.arn if report.log_group_name.startswith("arn:") or _linked(group, own_account) else None,
         )
         return cls(name=report.name, group=group, query=query, field=report_field(index))
 
@@ -65,26 +79,44 @@ def discover_streams(
     With `names` (the streams a catalog selects), only those groups are described: a read of a few streams
     costs a few calls, however many groups the account holds.
     """
+    own_account = log_groups.own_account() if config.include_linked_accounts else None
+    linked = tuple(config.account_identifiers or ()) if config.include_linked_accounts else None
     if names is None:
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
-        groups = list(log_groups.list(config.log_group_prefix, field=prefix_field))
+        groups = list(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
     else:
         report_names = {report.name for report in config.custom_log_reports or []}
         prefix = config.log_group_prefix or ""
-        groups = list(log_groups.named({n for n in names if n not in report_names and n.startswith(prefix)}))
-    return streams_of(groups, log_groups, config, logger)
+        identifiers = set()
+        for name in names:
+            account_and_group = parse_linked_stream_name(name) if linked is not None else None
+            if account_and_group is not None:  # a linked account's group: asked for by ARN
+                account, group = account_and_group
+                if group.startswith(prefix) and (not linked or account in linked):
+                    identifiers.add(group_arn(config.region_name, account, group))
+            elif name not in report_names and name.startswith(prefix):
+                identifiers.add(name)
+        groups = list(log_groups.named(identifiers))
+    return streams_of(groups, log_groups, config, logger, own_account=own_account)
 
 
 def streams_of(
-    groups: list[LogGroup], log_groups: LogGroups, config: CloudWatchLogsConfig, logger: logging.Logger
+    groups: list[LogGroup],
+    log_groups: LogGroups,
+    config: CloudWatchLogsConfig,
+    logger: logging.Logger,
+    *,
+    own_account: str | None = None,
 ) -> Discovery:
-    """The streams of these groups and of the custom reports (whose groups are looked up by name if needed)."""
+    """The streams of these groups and of the custom reports (whose groups are looked up by name or ARN if
+    needed)."""
     reports = config.custom_log_reports or []
     report_names = {report.name for report in reports}
-    by_name = {group.name: group for group in groups}
+    by_name = {key: group for group in groups for key in _keys(group, own_account)}
     missing_report_groups = {r.log_group_name for r in reports if r.log_group_name not in by_name}
     if missing_report_groups:
-        by_name.update({group.name: group for group in log_groups.named(missing_report_groups)})
+        looked_up = log_groups.named(missing_report_groups)
+        by_name.update({key: group for group in looked_up for key in _keys(group, own_account)})
 
     streams: list[StreamDefinition] = []
     for group in groups:
@@ -96,7 +128,7 @@ def streams_of(
         elif not group.readable:
             logger.warning(_unreadable(f"Log group '{group.name}' is not offered as a stream", group))
         else:
-            streams.append(StreamDefinition.of_group(group))
+            streams.append(StreamDefinition.of_group(group, own_account))
 
     problems: list[str] = []
     for index, report in enumerate(reports):
@@ -109,10 +141,20 @@ def streams_of(
         elif not found.readable:
             problems.append(_unreadable(where, found))
         else:
-            streams.append(StreamDefinition.of_report(report, found, index))
+            streams.append(StreamDefinition.of_report(report, found, index, own_account))
     for problem in problems:
         logger.warning(f"Custom report not offered as a stream: {problem}")
     return Discovery(streams=streams, report_problems=problems)
+
+
+def _linked(group: LogGroup, own_account: str | None) -> bool:
+    return own_account is not None and group.account_id is not None and group.account_id != own_account
+
+
+def _keys(group: LogGroup, own_account: str | None) -> list[str]:
+    """What a custom report may call the group: its ARN, and its name if it is the account's own."""
+    keys = [group.arn] if group.arn else []
+    return keys if _linked(group, own_account) else [group.name, *keys]
 
 
 def _unreadable(what: str, group: LogGroup) -> str:

@@ -32,9 +32,12 @@ class EventQuery:
     log_stream_names: tuple[str, ...] | None = None
     log_stream_name_prefix: str | None = None
     filter_pattern: str | None = None
+    identifier: str | None = None  # the group's ARN, for a linked account's group (logGroupIdentifier)
 
     def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"logGroupName": self.log_group}
+        params: dict[str, Any] = (
+            {"logGroupIdentifier": self.identifier} if self.identifier else {"logGroupName": self.log_group}
+        )
         if self.log_stream_names:
             params["logStreamNames"] = list(self.log_stream_names)
         if self.log_stream_name_prefix:

@@ -20,6 +20,9 @@ IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call
 READABLE_CLASSES = {None, "STANDARD"}
 
 
+LINKED_SEPARATOR = ":"  # never in a log group name: `<account id>:<name>` names a linked account's group
+
+
 @dataclass(frozen=True)
 class LogGroup:
     name: str
@@ -27,16 +30,25 @@ class LogGroup:
     retention_days: int | None
     stored_bytes: int | None
     log_class: str | None
+    arn: str | None = None  # without the trailing ':*', as logGroupIdentifier takes it
 
     @classmethod
     def from_api(cls, group: Mapping[str, Any]) -> LogGroup:
+        arn = group.get("logGroupArn") or str(group.get("arn") or "").removesuffix(":*")
         return cls(
             name=group["logGroupName"],
             creation_ms=group.get("creationTime"),
             retention_days=group.get("retentionInDays"),
             stored_bytes=group.get("storedBytes"),
             log_class=group.get("logGroupClass"),
+            arn=arn or None,
         )
+
+    @property
+    def account_id(self) -> str | None:
+        """The account that owns the group (from its ARN)."""
+        parts = (self.arn or "").split(":")
+        return parts[4] if len(parts) > 5 else None
 
     @property
     def readable(self) -> bool:
@@ -55,17 +67,34 @@ class LogGroups:
         self.server_time_ms: int | None = None
 
     def list(
-        self, prefix: str | None = None, *, field: str | None = None, pages: int | None = None
+        self,
+        prefix: str | None = None,
+        *,
+        field: str | None = None,
+        pages: int | None = None,
+        linked: tuple[str, ...] | None = None,
     ) -> Iterator[LogGroup]:
         """Every group whose name starts with `prefix` (the setting `field`, named in a rejection), by name;
-        only the first `pages` pages when given."""
+        only the first `pages` pages when given. With `linked`, the groups that linked source accounts share with
+        this monitoring account too: all of them (an empty tuple), or those of these accounts."""
         params: dict[str, Any] = {"limit": DESCRIBE_PAGE_SIZE}
         if prefix:
             params["logGroupNamePrefix"] = prefix
+        if linked is not None:
+            params["includeLinkedAccounts"] = True
+            if linked:
+                params["accountIdentifiers"] = list(linked)
         yield from self._pages(params, field, pages)
 
+    def own_account(self) -> str | None:
+        """The account the credentials belong to, from the ARN of one of its own groups (None if it has none)."""
+        for group in self._pages({"limit": 1}, None, pages=1):
+            return group.account_id
+        return None
+
     def named(self, names: Iterable[str], *, field: str | None = None) -> Iterator[LogGroup]:
-        """The groups with exactly these names that exist, asked for IDENTIFIERS_PER_CALL names at a time."""
+        """The groups with exactly these names (or ARNs, for linked accounts' groups) that exist, asked for
+        IDENTIFIERS_PER_CALL at a time."""
         wanted = sorted(set(names))
         for start in range(0, len(wanted), IDENTIFIERS_PER_CALL):
             params = {"logGroupIdentifiers": wanted[start : start + IDENTIFIERS_PER_CALL]}
@@ -96,3 +125,19 @@ def _server_time_ms(page: Mapping[str, Any]) -> int | None:
         return int(parsedate_to_datetime(date).timestamp()) * 1000 if date else None
     except (TypeError, ValueError):
         return None
+
+
+def group_arn(region: str, account: str, name: str) -> str:
+    """The ARN of a log group, as logGroupIdentifier takes it (without ':*')."""
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:logs:{region}:{account}:log-group:{name}"
+
+
+def linked_stream_name(account: str, name: str) -> str:
+    return f"{account}{LINKED_SEPARATOR}{name}"
+
+
+def parse_linked_stream_name(stream: str) -> tuple[str, str] | None:
+    """(account, group name) of a linked group's stream name, None for an own group's."""
+    account, separator, name = stream.partition(LINKED_SEPARATOR)
+    return (account, name) if separator and len(account) == 12 and account.isdigit() and name else None

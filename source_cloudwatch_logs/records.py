@@ -32,6 +32,8 @@ RECORD_SCHEMA: Mapping[str, Any] = {
         "logStreamName": {"type": "string"},
         "ingestionTime": {"type": ["null", "integer"], "description": "Ingestion time, epoch milliseconds."},
         "logGroupName": {"type": "string"},
+        "accountId": {"type": ["null", "string"], "description": "The AWS account that owns the log group."},
+        "awsRegion": {"type": "string", "description": "The AWS region of the log group."},
     },
 }
 

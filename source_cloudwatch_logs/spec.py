@@ -37,6 +37,7 @@ START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
 MAX_LOG_STREAM_NAMES = 100  # FilterLogEvents accepts 1 to 100 logStreamNames
+MAX_ACCOUNT_IDENTIFIERS = 20  # DescribeLogGroups accepts 1 to 20 accountIdentifiers
 
 
 def _field(order: int, title: str, description: str, **extra: Any) -> Any:
@@ -64,7 +65,8 @@ class CustomLogReport(BaseModel):
         ...,
         min_length=1,
         title="Log Group Name",
-        description="The log group to read.",
+        description="The log group to read: its name, or its ARN for a linked source account's group "
+        "(arn:aws:logs:<region>:<account id>:log-group:<name>).",
         json_schema_extra={"order": 1, "examples": ["/aws/lambda/checkout"]},
     )
     log_stream_names: list[str] | None = _field(
@@ -235,6 +237,21 @@ class CloudWatchLogsConfig(BaseModel):
         examples=["https://vpce-0123-abcd.sts.us-east-1.vpce.amazonaws.com"],
     )
 
+    include_linked_accounts: bool = _field(
+        17,
+        "Include Linked Accounts",
+        "In a CloudWatch cross-account observability monitoring account: also replicate the log groups that linked "
+        "source accounts share with it. Their streams are named <account id>:<log group name>.",
+        default=False,
+    )
+    account_identifiers: list[str] | None = _field(
+        18,
+        "Linked Account IDs",
+        f"With Include Linked Accounts: only these source accounts (12-digit account IDs, at most "
+        f"{MAX_ACCOUNT_IDENTIFIERS}). Leave empty for every linked account.",
+        examples=[["210987654321"]],
+    )
+
     @field_validator(
         "role_arn", "log_group_prefix", "endpoint_url", "sts_endpoint_url", "role_external_id", mode="before"
     )
@@ -279,6 +296,18 @@ class CloudWatchLogsConfig(BaseModel):
     @classmethod
     def _blank_date_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("account_identifiers")
+    @classmethod
+    def _account_identifiers(cls, value: list[str] | None) -> list[str] | None:
+        if not value:
+            return None
+        if len(value) > MAX_ACCOUNT_IDENTIFIERS:
+            raise ValueError(f"lists {len(value)} accounts; DescribeLogGroups takes at most {MAX_ACCOUNT_IDENTIFIERS}")
+        for index, account in enumerate(value):
+            if not re.fullmatch(r"[0-9]{12}", str(account).strip()):
+                raise ValueError(f"item {index} is not a 12-digit AWS account ID")
+        return [str(account).strip() for account in value]
 
     @field_validator("region_name")
     @classmethod

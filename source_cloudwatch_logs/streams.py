@@ -86,6 +86,7 @@ class StreamContext:
     progress: SyncProgress
     lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
     in_flight: InFlight  # pages in the works at once (pacing.py)
+    region: str = ""  # the region every record names
     batched: bool = False  # records travel a page at a time (batches.py)
 
 
@@ -150,6 +151,7 @@ class LogEventsPartition(Partition):
         """The page's events as records (the API's fields, `event_time` and `logGroupName`), in order (popped
         from the end of a reversed page when `popping`), noting the window's newest event, lag and late events."""
         group = self._context.definition.group.name
+        account, region = self._context.definition.group.account_id, self._context.region
         late_before, late_after = self._context.late.before_ms, self._context.late.ingested_after_ms
         max_lag, newest, late_events = self._max_lag, self._newest, self._late_events
         last_second, last_second_text = -1, ""
@@ -167,6 +169,8 @@ class LogEventsPartition(Partition):
                 last_second, last_second_text = second, iso_utc(second * 1000)[:-4]
             event["event_time"] = f"{last_second_text}{millis:03d}Z"
             event["logGroupName"] = group
+            event["accountId"] = account
+            event["awsRegion"] = region
             yield event
         self._max_lag, self._newest, self._late_events = max_lag, newest, late_events
 
@@ -243,6 +247,7 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         progress=plan.progress,
         lookback_ms=lookback,
         in_flight=plan.in_flight,
+        region=config.region_name,
         batched=plan.batched_records,
     )
     return DefaultStream(

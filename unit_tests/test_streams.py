@@ -38,6 +38,7 @@ def partition(  # type: ignore[no-untyped-def]
         progress=SyncProgress(repository, ApiStats(), total_streams=1),
         lookback_ms=1_500_000,
         in_flight=InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2),
+        region="eu-west-1",
     )
     context.progress.stream_started(definition.name, "one window", lookback_ms=1_500_000)
     context.progress.windows_planned(definition.name, 1)
@@ -46,13 +47,16 @@ def partition(  # type: ignore[no-untyped-def]
     return LogEventsPartition(context, window), repository
 
 
-def test_records_gain_group_and_iso_time_and_keep_the_api_fields() -> None:
-    window, _ = partition([{"events": [event(START + 42, 1)]}])
+def test_records_gain_group_account_region_and_iso_time_and_keep_the_api_fields() -> None:
+    arn = "arn:aws:logs:eu-west-1:210987654321:log-group:g"
+    window, _ = partition([{"events": [event(START + 42, 1)]}], StreamDefinition.of_group(group(arn=arn)))
     (record,) = window.read()
     assert dict(record.data) == {
         **event(START + 42, 1),
         "logGroupName": "g",
         "event_time": "2026-11-18T11:06:40.042Z",
+        "accountId": "210987654321",
+        "awsRegion": "eu-west-1",
     }
     assert record.associated_slice is window.to_slice() and record.stream_name == "g"
 
