@@ -37,7 +37,19 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         log_groups = LogGroups(logs=logs)
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
         first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
-        discovery = streams_of(first_page, log_groups, config, logger)
+        own_account, linked_note = None, ""
+        if config.include_linked_accounts:
+            own_account = log_groups.own_account()
+            linked = tuple(config.account_identifiers or ())
+            every = list(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
+            shared = [group for group in every if group.account_id not in (None, own_account)]
+            if not shared:
+                return _failed(NOTHING_LINKED.format(region=config.region_name))
+            accounts = {group.account_id for group in shared}
+            linked_note = f"{len(shared)} log groups of {len(accounts)} linked accounts are visible."
+            logger.info(linked_note)
+            first_page = [*first_page, *shared[:MAX_GROUP_PROBES]]
+        discovery = streams_of(first_page, log_groups, config, logger, own_account=own_account)
     except AirbyteTracedException as error:
         return _failed(str(error.message))
     if discovery.report_problems:
@@ -73,7 +85,15 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         return _failed(f"Listing log groups works, but reading {names} fails: {first_problem}")
     if unreadable:
         logger.warning(f"These log groups cannot be read and their streams will fail: {names}. {first_problem}")
-    return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+    return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=linked_note or None)
+
+
+NOTHING_LINKED = (
+    "include_linked_accounts is set, but no log group of a linked source account is visible in region {region}: "
+    "these credentials are not in a CloudWatch cross-account observability monitoring account, no source account "
+    "is linked with log groups shared (OAM link resource type AWS::Logs::LogGroup), or account_identifiers names "
+    "none of them. Link the source accounts, or turn include_linked_accounts off."
+)
 
 
 def _probe(logs: LogsClient, stream: StreamDefinition) -> str | None:

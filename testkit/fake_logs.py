@@ -231,6 +231,14 @@ class FakeCloudWatch:
             return aws_json(start_response, status, body)
         if operation == "FilterLogEvents":
             access_key, region = credential_scope(environ)
+            identifier = str(params.get("logGroupIdentifier") or "")
+            arn = re.fullmatch(r"arn:[^:]+:logs:[^:]+:(\d{12}):log-group:.+", identifier)
+            if arn and not self._linked(account_id(environ, access_key), arn.group(1)):
+                return aws_json(
+                    start_response,
+                    400,
+                    {"__type": "ResourceNotFoundException", "message": "The specified log group does not exist."},
+                )
             try:
                 answer = self._filter.answer(params, account_id(environ, access_key), region, self.plan)
             except AwsError as error:
@@ -293,14 +301,19 @@ class FakeCloudWatch:
                 ),
             )
         identifiers = params.get("logGroupIdentifiers")
+        access_key, region = credential_scope(environ)
+        caller = account_id(environ, access_key)
         if identifiers is not None:
             if not 1 <= len(identifiers) <= 50:
                 return aws_error(start_response, invalid_parameter("logGroupIdentifiers: 1 to 50 names"))
-            access_key, region = credential_scope(environ)
-            groups = logs_backends[account_id(environ, access_key)][region].groups
-            found = [groups[name].to_describe_dict() for name in sorted(set(identifiers)) if name in groups]
+            found = [
+                group for identifier in sorted(set(identifiers)) for group in self._group(caller, region, identifier)
+            ]
             status, headers, data = "200 OK", [("Content-Type", "application/x-amz-json-1.1")], b""
             answer: dict[str, Any] = {"logGroups": found}
+        elif params.get("includeLinkedAccounts"):
+            status, headers, data = "200 OK", [("Content-Type", "application/x-amz-json-1.1")], b""
+            answer = self._linked_page(caller, region, params)
         else:
             status, headers, data = self._forward(environ)
             answer = json.loads(data) if status.startswith("200") else {}
@@ -310,6 +323,42 @@ class FakeCloudWatch:
                 group["logGroupClass"] = "INFREQUENT_ACCESS" if infrequent else "STANDARD"
             data = json.dumps(answer).encode()
         return respond(start_response, status, headers, data)
+
+    def _linked(self, caller: str, account: str) -> bool:
+        return account == caller or account in self.plan.linked_accounts.get(caller, [])
+
+    def _group(self, caller: str, region: str, identifier: str) -> list[dict[str, Any]]:
+        """The group a logGroupIdentifiers entry names (a name in the caller's account, or an ARN of the caller's
+        or a linked account's group), as DescribeLogGroups describes it; none if it does not exist or is not
+        visible."""
+        account, name = caller, identifier
+        match = re.fullmatch(r"arn:[^:]+:logs:([^:]+):(\d{12}):log-group:(.+?)(:\*)?", identifier)
+        if match:
+            region, account, name = match.group(1), match.group(2), match.group(3)
+        if not self._linked(caller, account):
+            return []
+        group = logs_backends[account][region].groups.get(name)
+        return [group.to_describe_dict()] if group is not None else []
+
+    def _linked_page(self, caller: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        """DescribeLogGroups with includeLinkedAccounts: the caller's groups and those of its linked source
+        accounts (narrowed by accountIdentifiers), by name then account, paged with a numeric token."""
+        wanted = params.get("accountIdentifiers")
+        sources = [a for a in self.plan.linked_accounts.get(caller, []) if not wanted or a in wanted]
+        prefix = str(params.get("logGroupNamePrefix") or "")
+        groups = [
+            group.to_describe_dict()
+            for account in [caller, *sources]
+            for name, group in logs_backends[account][region].groups.items()
+            if name.startswith(prefix)
+        ]
+        groups.sort(key=lambda g: (g["logGroupName"], g["arn"]))
+        start = int(params.get("nextToken") or 0)
+        limit = int(params.get("limit") or 50)
+        answer: dict[str, Any] = {"logGroups": groups[start : start + limit]}
+        if start + limit < len(groups):
+            answer["nextToken"] = str(start + limit)
+        return answer
 
     def _create_log_group(
         self, environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]

@@ -34,6 +34,9 @@ class FaultPlan:
     """Sleep this long before answering any AWS call (logs and STS)."""
     rate_limits: dict[str, float] = field(default_factory=dict)
     """Operation name -> requests per second (token bucket, burst max(1, rate)); absent = unlimited."""
+    linked_accounts: dict[str, list[str]] = field(default_factory=dict)
+    """Cross-account observability (OAM): monitoring account id -> the source accounts linked to it, whose log
+    groups DescribeLogGroups lists with includeLinkedAccounts and FilterLogEvents reads by ARN."""
     neighbour_rps: dict[str, float] = field(default_factory=dict)
     """Operation name -> requests per second another client of the account sends, evenly spaced, taking tokens
     from the same bucket as the connector's calls (and throttled like them when it is empty)."""
@@ -87,6 +90,8 @@ def update_plan(plan: FaultPlan, changes: dict[str, Any]) -> None:
     for name, value in changes.items():
         if name in _SET_FIELDS:
             value = set(value)
+        elif name == "linked_accounts":
+            value = {str(account): [str(source) for source in sources] for account, sources in value.items()}
         elif name in ("rate_limits", "neighbour_rps"):
             value = {str(op): float(rate) for op, rate in value.items()}
         elif name == "role_external_ids":

@@ -51,8 +51,17 @@ def aws_client(
     )
 
 
-def logs_client(endpoint: str) -> Any:
-    return aws_client(endpoint)
+def logs_client(endpoint: str, account: str | None = None) -> Any:
+    """A CloudWatch Logs client; with `account`, every request goes to that moto account (`X-Moto-Account-Id`),
+    to seed the source accounts of a monitoring account."""
+    client = aws_client(endpoint)
+    if account is not None:
+
+        def to_account(request: Any, **_: Any) -> None:
+            request.headers["X-Moto-Account-Id"] = account
+
+        client.meta.events.register("before-sign.cloudwatch-logs", to_account)
+    return client
 
 
 def put_events(client: Any, group: str, stream: str, events: Iterable[Event]) -> None:
