@@ -11,7 +11,7 @@ from source_cloudwatch_logs.discovery import Discovery, StreamDefinition, discov
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.spec import parse_config
-from unit_tests.conftest import stub_logs
+from unit_tests.conftest import group, stub_logs
 
 LOGGER = logging.getLogger("test")
 
@@ -101,3 +101,14 @@ def test_a_read_describes_only_the_groups_its_catalog_selects() -> None:
         ["g050"],
         ["api"],
     ]
+
+
+def test_own_groups_keep_plain_names_and_linked_groups_are_named_by_account_and_read_by_arn() -> None:
+    own = group("/app/api", arn="arn:aws:logs:us-east-1:123456789012:log-group:/app/api")
+    linked = group("/app/api", arn="arn:aws:logs:us-east-1:210987654321:log-group:/app/api")
+    assert StreamDefinition.of_group(own, "123456789012").name == "/app/api"
+    assert StreamDefinition.of_group(own, "123456789012").query.params() == {"logGroupName": "/app/api"}
+    stream = StreamDefinition.of_group(linked, "123456789012")
+    assert stream.name == "210987654321:/app/api"
+    assert stream.query.params() == {"logGroupIdentifier": "arn:aws:logs:us-east-1:210987654321:log-group:/app/api"}
+    assert StreamDefinition.of_group(linked).name == "/app/api"  # linking off: every group is the account's

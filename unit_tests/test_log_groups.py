@@ -89,3 +89,22 @@ def test_errors_become_airbyte_errors_naming_the_action() -> None:
     )
     assert raised.value.failure_type == FailureType.config_error
     assert raised.value.internal_message == "logs:DescribeLogGroups: ClientError AccessDeniedException"
+
+
+def test_a_group_knows_its_arn_and_account_and_linked_names_round_trip() -> None:
+    from source_cloudwatch_logs.log_groups import LogGroup, group_arn, linked_stream_name, parse_linked_stream_name
+
+    described = {"logGroupName": "/app/api", "arn": "arn:aws:logs:eu-west-1:210987654321:log-group:/app/api:*"}
+    group = LogGroup.from_api(described)
+    assert group.arn == "arn:aws:logs:eu-west-1:210987654321:log-group:/app/api"
+    assert group.account_id == "210987654321"
+    assert LogGroup.from_api({"logGroupName": "g"}).account_id is None
+    assert group_arn("eu-west-1", "210987654321", "/app/api") == group.arn
+    assert group_arn("cn-north-1", "210987654321", "g").startswith("arn:aws-cn:logs:cn-north-1:")
+    assert group_arn("us-gov-west-1", "210987654321", "g").startswith("arn:aws-us-gov:logs:")
+    name = linked_stream_name("210987654321", "/app/api")
+    assert name == "210987654321:/app/api"
+    assert parse_linked_stream_name(name) == ("210987654321", "/app/api")
+    # A colon is never part of a log group name: an own group's stream name never parses as linked.
+    assert parse_linked_stream_name("/app/api") is None
+    assert parse_linked_stream_name("2109:/x") is None

@@ -292,3 +292,20 @@ def test_empty_and_null_numbers_mean_the_default(empty: Any) -> None:
     defaults = {name: CloudWatchLogsConfig.model_fields[name].default for name in [*fields, "requests_per_second"]}
     assert {name: getattr(config, name) for name in defaults} == defaults
     assert config.session_duration == 3600
+
+
+def test_account_identifiers_are_twelve_digit_ids_at_most_twenty() -> None:
+    base = {"region_name": "us-east-1", "include_linked_accounts": True}
+    assert parse_config({**base, "account_identifiers": [" 210987654321 "]}).account_identifiers == ["210987654321"]
+    assert parse_config({**base, "account_identifiers": []}).account_identifiers is None
+    assert parse_config({"region_name": "us-east-1"}).include_linked_accounts is False
+    for bad, message in (
+        (["2109876543210"], "`account_identifiers` item 0 is not a 12-digit AWS account ID"),
+        (
+            [str(10**11 + n) for n in range(21)],
+            "`account_identifiers` lists 21 accounts; DescribeLogGroups takes at most 20",
+        ),
+    ):
+        with pytest.raises(AirbyteTracedException) as error:
+            parse_config({**base, "account_identifiers": bad})
+        assert error.value.message == f"Invalid configuration: {message}."
