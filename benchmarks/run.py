@@ -9,6 +9,8 @@ Scenarios (each prints one row of the table at the end):
   4. discover 5000 log groups, DescribeLogGroups limited to 5/s, 80 ms latency.
   6. quota   10 log groups of 1 MB pages at 25, 10 and 5 requests/s (the defaults of us-east-1, eu-west-1,
              eu-central-1), 80 and 300 ms per call, and us-east-1 with a neighbour taking 40% (benchmarks/quota.py).
+  7. linked  a monitoring account reading 4 linked source accounts' 20 log groups at its 5/s quota
+             (benchmarks/linked.py).
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
@@ -29,6 +31,8 @@ from pathlib import Path
 
 from benchmarks.fast_fake import GROUP
 from benchmarks.lagged import lagged_rows, print_rows
+from benchmarks.linked import linked_row
+from benchmarks.linked import print_row as print_linked_row
 from benchmarks.measure import Measured, discovered, measure
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
@@ -221,6 +225,8 @@ def main() -> None:
     lagged = lagged_rows()
     print("scenario 6: reading at each region's quota ...", flush=True)
     quotas = quota_rows()
+    print("scenario 7: a monitoring account reading its linked source accounts ...", flush=True)
+    linked = linked_row()
 
     print()
     print_table(rows)
@@ -228,6 +234,8 @@ def main() -> None:
     print_rows(lagged)
     print()
     print_quota_rows(quotas)
+    print()
+    print_linked_row(linked)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -251,6 +259,9 @@ def main() -> None:
         "6. neighbour: under 5% of the connector's calls throttled": quotas[-1].throttles < 0.05 * quotas[-1].calls,
         "6. neighbour: wall within 1.3x of calls / the remaining rate": quotas[-1].ratio <= 1.3,
         "6. quota: peak RSS under 250 MB": all(r.peak_rss_mb < 250 for r in quotas),
+        "7. linked accounts: wall within 1.25x of the bound, every event delivered": linked.wall_s
+        <= 1.25 * linked.bound_s
+        and linked.delivered == "all",
     }
     print()
     print(

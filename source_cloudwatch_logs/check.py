@@ -22,7 +22,7 @@ from source_cloudwatch_logs.client import (
     LogsClient,
     connect,
 )
-from source_cloudwatch_logs.discovery import PREFIX_FIELD, StreamDefinition, streams_of
+from source_cloudwatch_logs.discovery import PREFIX_FIELD, StreamDefinition, own_account_of, streams_of
 from source_cloudwatch_logs.errors import Action, explain
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
@@ -39,7 +39,7 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
         own_account, linked_note = None, ""
         if config.include_linked_accounts:
-            own_account = log_groups.own_account()
+            own_account = own_account_of(log_groups, config)
             linked = tuple(config.account_identifiers or ())
             every = list(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
             shared = [group for group in every if group.account_id not in (None, own_account)]

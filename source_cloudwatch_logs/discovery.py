@@ -79,7 +79,7 @@ def discover_streams(
     With `names` (the streams a catalog selects), only those groups are described: a read of a few streams
     costs a few calls, however many groups the account holds.
     """
-    own_account = log_groups.own_account() if config.include_linked_accounts else None
+    own_account = own_account_of(log_groups, config)
     linked = tuple(config.account_identifiers or ()) if config.include_linked_accounts else None
     if names is None:
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
@@ -145,6 +145,12 @@ def streams_of(
     for problem in problems:
         logger.warning(f"Custom report not offered as a stream: {problem}")
     return Discovery(streams=streams, report_problems=problems)
+
+
+def own_account_of(log_groups: LogGroups, config: CloudWatchLogsConfig) -> str | None:
+    """With linked accounts on, the account whose groups keep their plain names ("" when it has no group: every
+    group is a linked one); None when linked accounts are off."""
+    return (log_groups.own_account() or "") if config.include_linked_accounts else None
 
 
 def _linked(group: LogGroup, own_account: str | None) -> bool:

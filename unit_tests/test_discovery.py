@@ -112,3 +112,8 @@ def test_own_groups_keep_plain_names_and_linked_groups_are_named_by_account_and_
     assert stream.name == "210987654321:/app/api"
     assert stream.query.params() == {"logGroupIdentifier": "arn:aws:logs:us-east-1:210987654321:log-group:/app/api"}
     assert StreamDefinition.of_group(linked).name == "/app/api"  # linking off: every group is the account's
+
+
+def test_a_monitoring_account_without_groups_of_its_own_names_every_group_as_linked() -> None:
+    linked = group("/app/api", arn="arn:aws:logs:us-east-1:210987654321:log-group:/app/api")
+    assert StreamDefinition.of_group(linked, "").name == "210987654321:/app/api"
