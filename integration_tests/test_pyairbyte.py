@@ -32,6 +32,8 @@ COLUMNS = [
     "logstreamname",
     "ingestiontime",
     "loggroupname",
+    "accountid",
+    "awsregion",
     "_airbyte_raw_id",
     "_airbyte_extracted_at",
     "_airbyte_meta",

@@ -61,7 +61,10 @@ def test_records_carry_the_api_fields_plus_group_and_iso_time(logs: Any, sync) -
         "ingestionTime",
         "logGroupName",
         "event_time",
+        "accountId",
+        "awsRegion",
     }
+    assert (record["accountId"], record["awsRegion"]) == ("123456789012", "us-east-1")
     assert record["timestamp"] == timestamp
     assert record["message"] == "hello"
     assert record["logStreamName"] == "stream-1"

@@ -126,6 +126,8 @@ def test_discover_offers_one_stream_per_group_and_report(tmp_path: Path, logs: A
             "logStreamName",
             "ingestionTime",
             "logGroupName",
+            "accountId",
+            "awsRegion",
         }
         assert properties["event_time"]["airbyte_type"] == "timestamp_with_timezone"
 

@@ -85,12 +85,15 @@ class Entrypoint(AirbyteEntrypoint):
 
 
 def write_bytes(lines: bytes) -> None:
-    """Lines that are already UTF-8 straight to stdout's byte stream, after the text buffered before them."""
+    """Lines that are already UTF-8 straight to stdout's byte stream, after the text buffered before them, and out
+    of the process before the lock is released: no part of a batch waits in a buffer that another writer or a
+    stop could get ahead of."""
     with PRINT_BUFFER.lock:
         PRINT_BUFFER.flush()
         out = sys.__stdout__.buffer  # type: ignore[union-attr]
         out.write(lines)
         out.write(b"\n")
+        out.flush()
 
 
 def _dump(message: AirbyteMessage) -> str:
