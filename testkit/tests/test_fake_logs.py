@@ -252,3 +252,42 @@ def test_a_filter_pattern_with_unpaired_quotes_or_braces_is_refused(logs: Any, b
             logs.filter_log_events(logGroupName=GROUP, filterPattern=pattern)
         assert error_of(raised) == (400, "InvalidParameterException", f"Invalid character(s) in term '{pattern}'")
     assert logs.filter_log_events(logGroupName=GROUP, filterPattern='"x"')["events"][0]["message"] == "x"
+
+
+def test_the_fake_s_clock_answers_date_and_stamps_ingestion_time(fake: FakeCloudWatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from testkit.seeding import logs_client, now_ms, put_events
+
+    then = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    fake.clock = lambda: then
+    logs = logs_client(fake.url)
+    put_events(logs, "g", "s", [(now_ms() - 4 * 86_400_000, "old")])
+    answer = logs.describe_log_groups()
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["date"] == then.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    (event,) = logs.filter_log_events(logGroupName="g")["events"]
+    assert event["ingestionTime"] == int(then.timestamp() * 1000)
+
+
+def test_linked_accounts_are_listed_found_by_arn_and_read_only_while_linked(fake: FakeCloudWatch) -> None:
+    from testkit.seeding import logs_client, now_ms, put_events
+
+    monitoring, source = "123456789012", "210987654321"
+    put_events(logs_client(fake.url, source), "/app", "s", [(now_ms() - 1000, "from the source")])
+    put_events(logs_client(fake.url), "/app", "s", [(now_ms() - 1000, "own")])
+    logs = logs_client(fake.url)
+    arn = f"arn:aws:logs:us-east-1:{source}:log-group:/app"
+    fake.plan.linked_accounts = {monitoring: [source]}
+    listed = logs.describe_log_groups(includeLinkedAccounts=True)["logGroups"]
+    assert [g["arn"] for g in listed] == [f"arn:aws:logs:us-east-1:{monitoring}:log-group:/app:*", f"{arn}:*"]
+    assert logs.describe_log_groups(includeLinkedAccounts=True, accountIdentifiers=["333333333333"])["logGroups"] == [
+        listed[0]
+    ]
+    assert [g["arn"] for g in logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"]] == [f"{arn}:*"]
+    (event,) = logs.filter_log_events(logGroupIdentifier=arn)["events"]
+    assert event["message"] == "from the source"
+    fake.plan.linked_accounts = {}
+    assert logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"] == []
+    with pytest.raises(ClientError) as unlinked:
+        logs.filter_log_events(logGroupIdentifier=arn)
+    assert error_of(unlinked)[:2] == (400, "ResourceNotFoundException")

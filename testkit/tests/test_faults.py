@@ -74,3 +74,18 @@ def test_latency(fake: FakeCloudWatch, logs: Any) -> None:
     logs.describe_log_groups()
 
     assert time.monotonic() - started >= 0.2
+
+
+def test_a_neighbour_takes_its_calls_from_the_same_bucket_and_is_throttled_like_anyone() -> None:
+    from testkit.faults import TokenBucket
+
+    now = [0.0]
+    bucket = TokenBucket(10.0, clock=lambda: now[0])
+    taken = 0
+    for step in range(1, 201):  # we call 10/s for 20 s into a 10/s quota, the neighbour 4/s
+        now[0] = step * 0.1
+        taken += bucket.try_take(10.0, 4.0)
+    assert bucket.neighbour_calls == 80  # from our first call (0.1 s) every 0.25 s up to 20 s
+    # The bucket refills 200 tokens in 20 s (plus its initial 10): shared, not multiplied.
+    assert taken + bucket.neighbour_calls - bucket.neighbour_throttles <= 210
+    assert taken < 200 and bucket.neighbour_throttles > 0
