@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.measure import print_markdown
 from testkit.arrivals import LaggedScenario, Timeline, connector_settings
 from testkit.fake_logs import FakeCloudWatch
 from testkit.seeding import DAY, MINUTE, logs_client, now_ms
@@ -103,10 +104,7 @@ def lagged_rows() -> list[LaggedRow]:
 
 
 def print_rows(rows: list[LaggedRow]) -> None:
-    print(HEADER)
-    print("|" + "|".join("-" * len(cell) for cell in HEADER.split("|")[1:-1]) + "|")
-    for row in rows:
-        print(row.line())
+    print_markdown(HEADER, [row.line() for row in rows])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.measure import discovered, measure
+from benchmarks.measure import discovered, measure, print_markdown
 from benchmarks.scenario import GroupPlan, events_for
 from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
@@ -96,9 +96,7 @@ def linked_row() -> LinkedRow:
 
 
 def print_row(row: LinkedRow) -> None:
-    print(HEADER)
-    print("|" + "|".join("---" for _ in HEADER.split("|")[1:-1]) + "|")
-    print(row.line())
+    print_markdown(HEADER, [row.line()])
 
 
 if __name__ == "__main__":

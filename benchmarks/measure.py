@@ -67,3 +67,11 @@ def measure(command: str, workdir: Path, settings: dict[str, Any], catalog: dict
 def discovered(discover: Measured) -> dict[str, Any]:
     """The full-refresh catalog of every stream a measured discover found."""
     return configured_catalog(MessageView(parse_messages(discover.output.read_bytes())).catalog, "full_refresh")
+
+
+def print_markdown(header: str, lines: list[str]) -> None:
+    """A Markdown table: `header` (a `| a | b |` row), its rule, then `lines`."""
+    print(header)
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
+    for line in lines:
+        print(line)

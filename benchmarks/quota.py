@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.measure import discovered, measure
+from benchmarks.measure import discovered, measure, print_markdown
 from testkit.connector import config
 from testkit.seeding import now_ms
 from testkit.server_process import ready_process
@@ -133,10 +133,7 @@ def quota_rows() -> list[QuotaRow]:
 
 
 def print_rows(rows: list[QuotaRow]) -> None:
-    print(HEADER)
-    print("|" + "|".join("-" * len(cell) for cell in HEADER.split("|")[1:-1]) + "|")
-    for row in rows:
-        print(row.line())
+    print_markdown(HEADER, [row.line() for row in rows])
 
 
 if __name__ == "__main__":
