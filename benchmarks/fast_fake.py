@@ -18,12 +18,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from benchmarks.scenario import GroupPlan, events_for
+from source_cloudwatch_logs.state import PAGE_BYTES  # AWS: a page holds at most 1 MB (and `limit` events)
 from testkit.faults import THROTTLING, TokenBucket
 from testkit.seeding import DAY
 from testkit.server_process import READY
 
 GROUP = "/aws/apigateway/fast"
-PAGE_BYTES = 1_048_576  # AWS: a page holds at most 1 MB of events (and at most `limit`, 10,000)
 
 
 class Pages:

@@ -95,6 +95,14 @@ def test_the_quota_table_and_pacing_numbers_are_the_code_s() -> None:
     assert f"gives back {INCREASE_PER_S:.0%} of the budget" in README
     assert f"`rate x {LATENCY_ALLOWANCE_S:g} s + 2`" in README
     assert f"at most `num_workers` (default {upper})" in README
+    # The spec's descriptions quote the same numbers.
+    rate_text = CloudWatchLogsConfig.model_fields["requests_per_second"].description or ""
+    assert (
+        f"({filter_log_events_rps('us-east-1'):g} in us-east-1, {filter_log_events_rps('eu-west-1'):g} in most regions, "
+        f"{filter_log_events_rps('eu-central-1'):g} in a few)" in rate_text
+    )
+    workers_text = CloudWatchLogsConfig.model_fields["num_workers"].description or ""
+    assert f"({workers_for(25, upper)} at 25 requests per second)" in workers_text
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
