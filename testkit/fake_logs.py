@@ -2,6 +2,7 @@
 does the bookkeeping; :class:`FakeCloudWatch`, a WSGI middleware in front of it, adds what moto lacks:
 
 * ``FilterLogEvents`` answered the way AWS answers it, from moto's data (filter_events.py);
+* Logs Insights (StartQuery, GetQueryResults, StopQuery) with AWS's lifecycle, caps and limits (fake_insights.py);
 * ``logGroupClass`` in ``DescribeLogGroups``, and the INFREQUENT_ACCESS class that moto accepts and forgets;
 * the faults of a mutable :class:`~testkit.faults.FaultPlan` (faults.py);
 * STS checked like IAM and credentials enforced like AWS (fake_sts.py);
@@ -42,6 +43,7 @@ from testkit.aws_http import (
     read_body,
     respond,
 )
+from testkit.fake_insights import FakeInsights
 from testkit.fake_sts import FakeSts, Forwarded, IssuedCredentials
 from testkit.faults import THROTTLING, FaultInjector, FaultPlan, update_plan
 from testkit.filter_events import FilterLogEvents
@@ -104,6 +106,7 @@ class FakeCloudWatch:
         self._put_lock = threading.Lock()
         self._injector = FaultInjector(self.plan.seed)
         self._filter = FilterLogEvents()
+        self.insights = FakeInsights(self._filter)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -165,6 +168,7 @@ class FakeCloudWatch:
         self.sts.reset()
         self._injector.reset(self.plan.seed)
         self._filter.reset()
+        self.insights.reset()
 
     def stats(self) -> dict[str, dict[str, int]]:
         """Counters of the calls received, and `neighbour` (calls, throttles) of the plan's neighbour client."""
@@ -176,6 +180,15 @@ class FakeCloudWatch:
                 "faults": dict(self.faults),
                 "neighbour_calls": neighbour["calls"],
                 "neighbour_throttles": neighbour["throttles"],
+                "insights": {
+                    "started": self.insights.stats.started,
+                    "refused": self.insights.stats.refused,
+                    "stopped": self.insights.stats.stopped,
+                    "malformed": self.insights.stats.malformed,
+                    "max_running": self.insights.stats.max_running,
+                    "bytes_scanned": self.insights.stats.bytes_scanned,
+                    "running": self.insights.running(),
+                },
             }
 
     def __enter__(self) -> FakeCloudWatch:
@@ -241,6 +254,19 @@ class FakeCloudWatch:
                 )
             try:
                 answer = self._filter.answer(params, account_id(environ, access_key), region, self.plan)
+            except AwsError as error:
+                return aws_error(start_response, error)
+            return aws_json(start_response, 200, answer)
+        if operation in ("StartQuery", "GetQueryResults", "StopQuery"):
+            access_key, region = credential_scope(environ)
+            caller = account_id(environ, access_key)
+            try:
+                if operation == "StartQuery":
+                    answer = self.insights.start(params, caller, region, self.plan)
+                elif operation == "GetQueryResults":
+                    answer = self.insights.results(params, caller)
+                else:
+                    answer = self.insights.stop(params, caller)
             except AwsError as error:
                 return aws_error(start_response, error)
             return aws_json(start_response, 200, answer)

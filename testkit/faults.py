@@ -56,6 +56,18 @@ class FaultPlan:
     """The next FilterLogEvents call carrying a nextToken fails as if the token expired; then resets."""
     infrequent_access_groups: set[str] = field(default_factory=set)
     """Log groups of class INFREQUENT_ACCESS (FilterLogEvents fails on them)."""
+    query_seconds: float = 0.05
+    """Logs Insights: a query is Scheduled, then Running, and Complete this long after StartQuery."""
+    query_row_cap: int | None = None
+    """Logs Insights: at most this many rows per query, whatever its limit (an account still capped at 10,000)."""
+    concurrent_query_limit: int = 100
+    """Logs Insights: queries of an account that may run at once; StartQuery beyond: LimitExceededException."""
+    infrequent_access_query_limit: int = 5
+    """Logs Insights: of those, queries on INFREQUENT_ACCESS log groups."""
+    neighbour_queries: int = 0
+    """Logs Insights: queries another client of the account keeps running (they count against the limit)."""
+    limit_exceeded_calls: int = 0
+    """Logs Insights: the next N StartQuery calls answer LimitExceededException whatever runs (a storm)."""
     deny_groups: set[str] = field(default_factory=set)
     """Log groups on which FilterLogEvents is denied by IAM."""
     assume_role_expiry_s: float | None = None

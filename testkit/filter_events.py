@@ -223,6 +223,17 @@ class FilterLogEvents:
             answer["nextToken"] = _encode_token(digest, last, page + 1)
         return answer
 
+    def events_between(self, account: str, region: str, name: str, start: int, end: int) -> list[dict[str, Any]]:
+        """Every event of the group with `start <= timestamp < end`, sorted, rendered as FilterLogEvents does
+        (Logs Insights reads the same data)."""
+        group = logs_backends[account][region].groups.get(name)
+        if group is None:
+            raise AwsError(400, "ResourceNotFoundException", "The specified log group does not exist.")
+        index = self._group_index((account, region, name), group)
+        lo = bisect.bisect_left(index.keys, start, key=lambda k: k[0])
+        hi = bisect.bisect_left(index.keys, end, key=lambda k: k[0])
+        return [_render(index, key) for key in index.keys[lo:hi]]
+
     def _group_index(self, cache_key: _GroupKey, group: LogGroup) -> _GroupIndex:
         """The sorted events of ``group``, rebuilt only when a stream or its event count changed."""
         streams = sorted(group.streams.items())

@@ -1,0 +1,258 @@
+"""A small Logs Insights query engine for the fake: enough of the language for the connector's queries and the
+tests' reports, refusing the rest the way AWS refuses a query it cannot compile (MalformedQueryException).
+
+Understood: `fields` (field names, `toMillis(f)`, `strlen(f)`, each optionally `as name`; several `fields`
+commands add up), `filter` (comparisons `= != < <= > >=` of a field or `toMillis(field)` with a number or a
+quoted string, `like /regex/`, joined with `and` / `or`, `and` binding tighter), `sort <field> [asc|desc]`,
+`limit N` and `stats count(*) [as name] by f1, f2`. Every other command is a syntax error here (AWS knows more).
+JSON messages are searchable by their top-level keys (nested keys joined with `.`), as Insights discovers them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from testkit.aws_http import AwsError
+
+Event = Mapping[str, Any]  # an event as FilterLogEvents renders it, plus `logGroup` (the @log value)
+Value = str | int | float | None
+_COMPARISONS = ("<=", ">=", "!=", "=", "<", ">")
+
+
+def malformed(message: str) -> AwsError:
+    return AwsError(400, "MalformedQueryException", message)
+
+
+def insights_time(ms: int) -> str:
+    """How Insights writes a timestamp: `2026-11-30 19:40:26.123` (UTC)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def field_value(event: Event, name: str) -> Value:
+    if name == "@timestamp":
+        return int(event["timestamp"])
+    if name == "@ingestionTime":
+        return int(event["ingestionTime"])
+    if name == "@message":
+        return str(event["message"])
+    if name == "@logStream":
+        return str(event["logStreamName"])
+    if name == "@log":
+        return str(event["logGroup"])
+    parsed = event.get("_json")
+    if parsed is None:
+        try:
+            decoded = json.loads(event["message"])
+        except ValueError:
+            decoded = None
+        parsed = _flatten(decoded) if isinstance(decoded, dict) else {}
+        event["_json"] = parsed  # type: ignore[index]
+    return parsed.get(name)  # type: ignore[no-any-return]
+
+
+def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Value]:
+    flat: dict[str, Value] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        elif isinstance(value, bool | int | float | str) or value is None:
+            flat[f"{prefix}{key}"] = value if not isinstance(value, bool) else str(value).lower()
+        else:
+            flat[f"{prefix}{key}"] = json.dumps(value)
+    return flat
+
+
+def rendered(value: Value, name: str) -> str:
+    """Results come back as strings; times in Insights' format."""
+    if name in ("@timestamp", "@ingestionTime") and isinstance(value, int):
+        return insights_time(value)
+    return "" if value is None else str(value)
+
+
+_FIELD = r"@?[A-Za-z_][\w.\-]*"
+_OPERAND = re.compile(rf"(?:(toMillis|strlen)\(\s*({_FIELD})\s*\)|({_FIELD}))")
+
+
+@dataclass
+class _Operand:
+    field: str
+    function: str | None = None
+
+    def value(self, event: Event) -> Value:
+        value = field_value(event, self.field)
+        if self.function == "strlen":
+            return None if value is None else len(str(value))
+        return value  # toMillis of a time field is its epoch milliseconds, which is how values are held
+
+
+def _operand(text: str) -> tuple[_Operand, str]:
+    match = _OPERAND.match(text)
+    if match is None:
+        raise malformed(f"unexpected symbol found {text.split()[0] if text.split() else text!r}")
+    function, inner, plain = match.groups()
+    return _Operand(field=inner or plain, function=function), text[match.end() :].lstrip()
+
+
+def _literal(text: str) -> tuple[Value, str]:
+    match = re.match(r'"((?:[^"\\]|\\.)*)"|\'((?:[^\'\\]|\\.)*)\'|(-?\d+(?:\.\d+)?)', text)
+    if match is None:
+        raise malformed(f"expected a number or a quoted string at {text[:20]!r}")
+    double, single, number = match.groups()
+    rest = text[match.end() :].lstrip()
+    if number is not None:
+        return (float(number) if "." in number else int(number)), rest
+    raw = double if double is not None else single
+    return re.sub(r"\\(.)", r"\1", raw or ""), rest
+
+
+def _compare(left: Value, operator: str, right: Value) -> bool:
+    if left is None:
+        return False
+    if isinstance(right, int | float):
+        try:
+            left = float(left)
+        except (TypeError, ValueError):
+            return False
+    else:
+        left = str(left)
+    ops: dict[str, Callable[[Any, Any], bool]] = {
+        "=": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+    }
+    return ops[operator](left, right)
+
+
+Condition = Callable[[Event], bool]
+
+
+def _condition(text: str) -> Condition:
+    alternatives: list[list[Condition]] = [[]]
+    rest = text.strip()
+    while True:
+        operand, rest = _operand(rest)
+        if rest.lower().startswith("like"):
+            match = re.match(r"like\s*/((?:[^/\\]|\\.)*)/", rest, flags=re.IGNORECASE)
+            if match is None:
+                raise malformed("like needs a /regular expression/")
+            pattern = re.compile(match.group(1))
+            rest = rest[match.end() :].lstrip()
+            alternatives[-1].append(
+                lambda e, o=operand, p=pattern: (v := o.value(e)) is not None and p.search(str(v)) is not None
+            )
+        else:
+            operator = next((op for op in _COMPARISONS if rest.startswith(op)), None)
+            if operator is None:
+                raise malformed(f"expected a comparison at {rest[:20]!r}")
+            literal, rest = _literal(rest[len(operator) :].lstrip())
+            alternatives[-1].append(lambda e, o=operand, op=operator, v=literal: _compare(o.value(e), op, v))
+        if not rest:
+            break
+        joiner = re.match(r"(and|or)\s+", rest, flags=re.IGNORECASE)
+        if joiner is None:
+            raise malformed(f"unexpected symbol found {rest.split()[0]!r}")
+        if joiner.group(1).lower() == "or":
+            alternatives.append([])
+        rest = rest[joiner.end() :]
+    return lambda event: any(all(test(event) for test in group) for group in alternatives)
+
+
+def split_commands(query: str) -> list[str]:
+    """The query's commands: split on `|` outside quotes and /regexes/."""
+    commands, current, quote = [], [], ""
+    for char in query:
+        if quote:
+            current.append(char)
+            if char == quote:
+                quote = ""
+        elif char in "\"'/":
+            quote = char
+            current.append(char)
+        elif char == "|":
+            commands.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    commands.append("".join(current).strip())
+    return [command for command in commands if command]
+
+
+@dataclass
+class Query:
+    fields: list[tuple[str, _Operand]] = field(default_factory=list)  # (output name, what)
+    filters: list[Condition] = field(default_factory=list)
+    sort: tuple[str, bool] = ("@timestamp", True)  # field, descending
+    limit: int | None = None
+    stats_by: list[str] | None = None
+    stats_name: str = "count(*)"
+
+    def matches(self, event: Event) -> bool:
+        return all(condition(event) for condition in self.filters)
+
+    def rows(self, events: list[Event], row_limit: int) -> list[dict[str, str]]:
+        """The result rows (without @ptr) of the events that matched, sorted and limited."""
+        if self.stats_by is not None:
+            counts: dict[tuple[Value, ...], int] = {}
+            for event in events:
+                key = tuple(field_value(event, name) for name in self.stats_by)
+                counts[key] = counts.get(key, 0) + 1
+            return [
+                {**{name: rendered(value, name) for name, value in zip(self.stats_by, key)}, self.stats_name: str(n)}
+                for key, n in counts.items()
+            ][:row_limit]
+        name, descending = self.sort
+        ordered = sorted(
+            events,
+            key=lambda e: (field_value(e, name) is None, field_value(e, name) or 0),
+            reverse=descending,
+        )
+        limit = min(row_limit, self.limit) if self.limit is not None else row_limit
+        shown = self.fields or [("@timestamp", _Operand("@timestamp")), ("@message", _Operand("@message"))]
+        return [{out: rendered(operand.value(e), operand.field) for out, operand in shown} for e in ordered[:limit]]
+
+
+def compile_query(text: str) -> Query:
+    """The query, or MalformedQueryException like AWS's for what this engine does not understand."""
+    if not text.strip():
+        raise malformed("The query string is empty.")
+    query = Query()
+    for command in split_commands(text):
+        word, _, rest = command.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if word == "fields":
+            for item in (part.strip() for part in rest.split(",")):
+                expression, _, alias = item.partition(" as ")
+                operand, trailing = _operand(expression.strip())
+                if trailing:
+                    raise malformed(f"unexpected symbol found {trailing.split()[0]!r}")
+                query.fields.append((alias.strip() or item, operand))
+        elif word == "filter":
+            query.filters.append(_condition(rest))
+        elif word == "sort":
+            match = re.fullmatch(rf"({_FIELD})(?:\s+(asc|desc))?", rest, flags=re.IGNORECASE)
+            if match is None:
+                raise malformed(f"sort: unexpected {rest!r}")
+            query.sort = (match.group(1), (match.group(2) or "desc").lower() == "desc")
+        elif word == "limit":
+            if not rest.isdigit() or not 1 <= int(rest) <= 10_000:
+                raise malformed("limit takes a number from 1 to 10000")
+            query.limit = int(rest)
+        elif word == "stats":
+            match = re.fullmatch(
+                rf"count\(\*\)(?:\s+as\s+(\w+))?\s+by\s+({_FIELD}(?:\s*,\s*{_FIELD})*)", rest, flags=re.IGNORECASE
+            )
+            if match is None:
+                raise malformed(f"stats: only count(*) [as name] by fields is understood here, not {rest!r}")
+            query.stats_name = match.group(1) or "count(*)"
+            query.stats_by = [name.strip() for name in match.group(2).split(",")]
+        else:
+            raise malformed(f"unexpected symbol found {word} at line 1 and position 1")
+    return query
