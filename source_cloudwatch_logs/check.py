@@ -24,10 +24,14 @@ from source_cloudwatch_logs.client import (
 )
 from source_cloudwatch_logs.discovery import PREFIX_FIELD, StreamDefinition, own_account_of, streams_of
 from source_cloudwatch_logs.errors import Action, explain
+from source_cloudwatch_logs.insights import LogsInsights, QuerySpec
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.queries import window_query
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.state import now_ms
 
+PROBE_AGO_S = 60  # the second a Logs Insights probe queries, before now
 MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups before it gives up
 
 
@@ -97,11 +101,19 @@ NOTHING_LINKED = (
 
 
 def _probe(logs: LogsClient, stream: StreamDefinition) -> str | None:
-    """None if one FilterLogEvents call of the stream's query works, else what went wrong."""
+    """None if one call of the stream's reading works, else what went wrong: a FilterLogEvents call of one event,
+    or (Logs Insights) its query started over one second and stopped at once (its syntax is checked then)."""
+    action = Action.FILTER_LOG_EVENTS if stream.insights is None else Action.START_QUERY
     try:
-        LogEvents(logs=logs).probe(stream.query)
+        if stream.insights is None:
+            LogEvents(logs=logs).probe(stream.query)
+        else:
+            second = now_ms() // 1000 - PROBE_AGO_S
+            text = window_query(stream.insights.report_query, second * 1000, second * 1000 + 1000)
+            spec = QuerySpec(groups=stream.insights.groups, text=text, start_s=second, end_s=second, limit=1)
+            LogsInsights(logs=logs, max_queries=1).start_only(spec)
     except (ClientError, BotoCoreError) as error:
-        return explain(error, logs.failure(Action.FILTER_LOG_EVENTS, field=stream.field))
+        return explain(error, logs.failure(action, field=stream.field))
     return None
 
 

@@ -1,6 +1,8 @@
 """Log groups and custom reports, turned into stream definitions.
 
-One report that cannot be read now (its group deleted, or of a class FilterLogEvents refuses) never fails a
+A log group of the INFREQUENT_ACCESS class, which FilterLogEvents refuses, is read with Logs Insights, and so is
+a report with a `query`. One report that cannot be read now (its group deleted, or of a class its reading
+refuses) never fails a
 discover or a sync: it is left out with a warning naming the report, like a deleted log group. `check` fails
 on it (the report is the user's to fix). A log group named like a report is not offered as a stream: the
 configured report keeps its name.
@@ -11,15 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
+from source_cloudwatch_logs.insights_events import InsightsSource
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.log_groups import (
+    INFREQUENT_ACCESS,
     LogGroup,
     LogGroups,
     group_arn,
     linked_stream_name,
     parse_linked_stream_name,
 )
+from source_cloudwatch_logs.queries import report_columns
+from source_cloudwatch_logs.records import record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
 
 PREFIX_FIELD = "log_group_prefix"
@@ -27,21 +34,29 @@ PREFIX_FIELD = "log_group_prefix"
 
 @dataclass(frozen=True)
 class StreamDefinition:
-    """One stream: a log group and what FilterLogEvents is asked of it."""
+    """One stream: a log group and what FilterLogEvents (or, with `insights`, Logs Insights) is asked of it."""
 
     name: str
     group: LogGroup
     query: EventQuery
     field: str | None = None  # the custom report it comes from, e.g. `custom_log_reports[0]`
+    insights: InsightsSource | None = None  # read with Logs Insights, not FilterLogEvents
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        report_query = self.insights.report_query if self.insights is not None else None
+        return record_schema(report_columns(report_query) if report_query else None)
 
     @classmethod
     def of_group(cls, group: LogGroup, own_account: str | None = None) -> StreamDefinition:
         """A group of the credentials' own account keeps its plain name; a linked account's is `<account>:<name>`
         and is read by ARN (`own_account` is None when linked accounts are off: every group is the account's)."""
+        insights = None if group.filterable else InsightsSource(groups=(group.identifier,))
         if _linked(group, own_account):
             name = linked_stream_name(str(group.account_id), group.name)
-            return cls(name=name, group=group, query=EventQuery(log_group=group.name, identifier=group.arn))
-        return cls(name=group.name, group=group, query=EventQuery(log_group=group.name))
+            query = EventQuery(log_group=group.name, identifier=group.arn)
+            return cls(name=name, group=group, query=query, insights=insights)
+        return cls(name=group.name, group=group, query=EventQuery(log_group=group.name), insights=insights)
 
     @classmethod
     def of_report(
@@ -54,7 +69,13 @@ class StreamDefinition:
             filter_pattern=report.filter_pattern,
             identifier=group.arn if report.log_group_name.startswith("arn:") or _linked(group, own_account) else None,
         )
-        return cls(name=report.name, group=group, query=query, field=report_field(index))
+        insights = None
+        if report.query:
+            columns = report_columns(report.query)
+            numeric = frozenset(name for name, kind in columns.items() if kind == "number")
+            insights = InsightsSource(groups=(group.identifier,), report_query=report.query, numeric=numeric)
+        field = f"{report_field(index)}.query" if report.query else report_field(index)
+        return cls(name=report.name, group=group, query=query, field=field, insights=insights)
 
 
 @dataclass(frozen=True)
@@ -138,8 +159,8 @@ def streams_of(
             problems.append(
                 f"{where} does not exist in region {config.region_name}: fix the name or remove the report."
             )
-        elif not found.readable:
-            problems.append(_unreadable(where, found))
+        elif not found.readable or (not found.filterable and not report.query):
+            problems.append(_unreadable(where, found, report=True))
         else:
             streams.append(StreamDefinition.of_report(report, found, index, own_account))
     for problem in problems:
@@ -163,8 +184,13 @@ def _keys(group: LogGroup, own_account: str | None) -> list[str]:
     return keys if _linked(group, own_account) else [group.name, *keys]
 
 
-def _unreadable(what: str, group: LogGroup) -> str:
+def _unreadable(what: str, group: LogGroup, report: bool = False) -> str:
+    if group.log_class == INFREQUENT_ACCESS and report:
+        return (
+            f"{what}: its log class {group.log_class} does not support FilterLogEvents, which a report without "
+            "`query` uses. Give the report a Logs Insights `query` instead of its filter settings."
+        )
     return (
-        f"{what}: its log class {group.log_class} does not support FilterLogEvents (only STANDARD does). "
-        "Use a STANDARD log group to replicate it."
+        f"{what}: its log class {group.log_class} supports neither FilterLogEvents nor Logs Insights (STANDARD "
+        "and INFREQUENT_ACCESS groups do). Deliver its logs to a STANDARD log group to replicate them."
     )

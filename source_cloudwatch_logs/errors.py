@@ -28,6 +28,8 @@ class Action(StrEnum):
 
     DESCRIBE_LOG_GROUPS = "logs:DescribeLogGroups"
     FILTER_LOG_EVENTS = "logs:FilterLogEvents"
+    START_QUERY = "logs:StartQuery"
+    GET_QUERY_RESULTS = "logs:GetQueryResults"
     ASSUME_ROLE = "sts:AssumeRole"
     CONNECT = "connecting to AWS"  # building the session and client: no call was made yet
 
@@ -76,6 +78,19 @@ def _rejected_parameter(code: str, message: str, failure: Failure) -> str:
     return f"AWS rejected `{failure.field}` ({code}: {message}). Fix `{failure.field}` and run check again."
 
 
+def _malformed_query(code: str, message: str, failure: Failure) -> str:
+    where = f"`{failure.field}`" if failure.field else "the query"
+    return f"Logs Insights cannot compile {where} ({message}). Fix {where} and run check again."
+
+
+def _busy(code: str, message: str, failure: Failure) -> str:
+    return (
+        f"Logs Insights refused more queries for long ({message}): dashboards, scheduled queries and other tools "
+        "of the account use its concurrent queries (fewer still for Infrequent Access log groups). Lower "
+        "max_concurrent_queries or sync when fewer queries run; the next attempt resumes from the state."
+    )
+
+
 CREDENTIAL_ERROR_CODES = (
     "UnrecognizedClientException",
     "InvalidSignatureException",
@@ -93,6 +108,8 @@ LOGS_ERRORS: dict[str, tuple[FailureType, Explain]] = {
     "AccessDenied": (FailureType.config_error, _permission_denied),
     "ResourceNotFoundException": (FailureType.config_error, _not_found),
     "InvalidOperationException": (FailureType.config_error, _generic),
+    "MalformedQueryException": (FailureType.config_error, _malformed_query),
+    "LimitExceededException": (FailureType.system_error, _busy),
     # A validation error is the user's when the call carried a value they chose (`Failure.field`), else transient.
     "InvalidParameterException": (FailureType.system_error, _rejected_parameter),
 }
@@ -222,4 +239,20 @@ def aws_failure(error: BaseException, failure: Failure) -> AirbyteTracedExceptio
         message=message,
         internal_message=f"{failure.action}: {type(error).__name__} {error_code(error) or ''}".rstrip(),
         failure_type=failure_type(error, failure),
+    )
+
+
+def query_ended(status: str, failure: Failure) -> AirbyteTracedException:
+    """A Logs Insights query that ended without completing (Failed, Cancelled by someone else, Timeout after 60
+    minutes, Unknown): transient, the sync's next attempt reads the window again."""
+    where = f"Stream '{failure.stream}': " if failure.stream else ""
+    hint = (
+        " Queries time out after 60 minutes: lower the data per window with a narrower query."
+        if status == "Timeout"
+        else ""
+    )
+    return AirbyteTracedException(
+        message=f"{where}a Logs Insights query of log group '{failure.log_group}' ended with status {status}.{hint}",
+        internal_message=f"{failure.action}: query status {status}",
+        failure_type=FailureType.system_error,
     )

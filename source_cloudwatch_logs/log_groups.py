@@ -17,7 +17,8 @@ DESCRIBE_PAGE_SIZE = 50  # the API maximum
 IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call
 # FilterLogEvents works only on these classes; on INFREQUENT_ACCESS (and the newer DELIVERY class)
 # it fails with InvalidOperationException. A missing class is a group created before classes existed.
-READABLE_CLASSES = {None, "STANDARD"}
+FILTERABLE_CLASSES = {None, "STANDARD"}
+INFREQUENT_ACCESS = "INFREQUENT_ACCESS"  # read with Logs Insights instead; DELIVERY groups cannot be read at all
 
 
 LINKED_SEPARATOR = ":"  # never in a log group name: `<account id>:<name>` names a linked account's group
@@ -51,8 +52,19 @@ class LogGroup:
         return parts[4] if len(parts) > 5 else None
 
     @property
+    def filterable(self) -> bool:
+        """FilterLogEvents works on it."""
+        return self.log_class in FILTERABLE_CLASSES
+
+    @property
     def readable(self) -> bool:
-        return self.log_class in READABLE_CLASSES
+        """FilterLogEvents or Logs Insights works on it."""
+        return self.filterable or self.log_class == INFREQUENT_ACCESS
+
+    @property
+    def identifier(self) -> str:
+        """How a query names it: its ARN when known (any account), else its name."""
+        return self.arn or self.name
 
 
 class LogGroups:

@@ -27,6 +27,8 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 
 from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.insights import LogsInsights
+from source_cloudwatch_logs.insights_events import InsightsEvents
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
@@ -51,6 +53,7 @@ class PlannedStream:
 class SyncPlan:
     config: CloudWatchLogsConfig
     events: LogEvents
+    insights: InsightsEvents
     now_ms: int  # the sync's "now", CloudWatch's clock
     end_ms: int  # every stream reads up to here (exclusive)
     streams: list[PlannedStream]
@@ -102,16 +105,20 @@ def plan_sync(
 
     queue: Queue[QueueItem] = Queue(maxsize=BATCHED_QUEUE_SIZE if batched_records else QUEUE_SIZE)
     repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
+    progress = SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters)
     return SyncPlan(
         config=config,
         events=LogEvents(logs=logs),
+        insights=InsightsEvents(
+            insights=LogsInsights(logs=logs, max_queries=config.max_concurrent_queries), scanned=progress.scanned
+        ),
         now_ms=sync_now,
         end_ms=read_end_ms(sync_now, config.ingestion_delay_seconds),
         streams=streams,
         state_manager=ConnectorStateManager(),
         queue=queue,
         repository=repository,
-        progress=SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters),
+        progress=progress,
         logger=logger,
         announcements=notes.messages,
         batched_records=batched_records,

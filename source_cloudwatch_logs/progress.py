@@ -31,6 +31,7 @@ class _Stream:
     lookback_ms: int = 0
     late_events: int = 0
     max_lag_ms: int = 0
+    bytes_scanned: int = 0  # by Logs Insights queries (billed per GB)
 
 
 class SyncProgress:
@@ -54,6 +55,7 @@ class SyncProgress:
         self._streams: dict[str, _Stream] = {}
         self._done = 0
         self._events = 0
+        self._bytes_scanned = 0
         self._lock = threading.Lock()
 
     def stream_started(self, name: str, window_count_hint: str, *, lookback_ms: int = 0) -> None:
@@ -81,6 +83,12 @@ class SyncProgress:
         if due:
             log(self._repository, Level.INFO, self.summary())
 
+    def scanned(self, name: str, bytes_scanned: int) -> None:
+        """A Logs Insights query of the stream scanned this many bytes."""
+        with self._lock:
+            self._streams[name].bytes_scanned += bytes_scanned
+            self._bytes_scanned += bytes_scanned
+
     def window_done(self, name: str, *, late_events: int = 0, max_lag_ms: int = 0) -> None:
         with self._lock:
             stream = self._streams[name]
@@ -107,7 +115,7 @@ class SyncProgress:
             f"Stream '{name}': finished: {stream.events} events, {stream.pages} pages, "
             f"{stream.windows_done} windows in {seconds:.1f} s; {stream.late_events} late events found (below the "
             f"previous state, ingested after it was read), largest ingestion lag {stream.max_lag_ms / 1000:.0f} s, "
-            f"lookback {stream.lookback_ms / 1000:.0f} s.",
+            f"lookback {stream.lookback_ms / 1000:.0f} s{_scanned(stream.bytes_scanned)}.",
         )
 
     def events_of(self, name: str) -> int:
@@ -130,5 +138,13 @@ class SyncProgress:
                 for operation, limiter in self._limiters.items()
                 if stats.calls[operation]
             )
+            + _scanned(self._bytes_scanned)
             + "."
         )
+
+
+def _scanned(bytes_scanned: int) -> str:
+    """The Logs Insights cost of a stream or sync, if it ran queries."""
+    if not bytes_scanned:
+        return ""
+    return f"; Logs Insights scanned {bytes_scanned} bytes ({bytes_scanned / 1e9:.3f} GB, billed per GB)"

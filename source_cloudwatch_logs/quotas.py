@@ -53,6 +53,10 @@ LOWEST_FILTER_LOG_EVENTS_RPS = min(FILTER_LOG_EVENTS_RPS.values())
 DESCRIBE_LOG_GROUPS_RPS = 10.0
 START_QUERY_RPS = 10.0
 GET_QUERY_RESULTS_RPS = 10.0
+# Concurrent Logs Insights queries: 100 per account, dashboards and scheduled queries included, and far fewer on
+# Infrequent Access log groups. A sync takes at most this many by default (`max_concurrent_queries`).
+CONCURRENT_QUERIES = 100
+DEFAULT_MAX_CONCURRENT_QUERIES = 5
 
 
 def filter_log_events_rps(region: str) -> float:
@@ -61,7 +65,14 @@ def filter_log_events_rps(region: str) -> float:
 
 def budgets(region: str, override: float | None) -> dict[str, float]:
     """Requests per second per paced operation: the region's quotas, or `override` for FilterLogEvents (and for
-    DescribeLogGroups when lower: a user who lowers the rate wants the connector to take less of the account)."""
-    filter_rps = override if override is not None else filter_log_events_rps(region)
-    describe_rps = min(DESCRIBE_LOG_GROUPS_RPS, override) if override is not None else DESCRIBE_LOG_GROUPS_RPS
-    return {"FilterLogEvents": filter_rps, "DescribeLogGroups": describe_rps}
+    the others when lower: a user who lowers the rate wants the connector to take less of the account)."""
+
+    def capped(quota: float) -> float:
+        return min(quota, override) if override is not None else quota
+
+    return {
+        "FilterLogEvents": override if override is not None else filter_log_events_rps(region),
+        "DescribeLogGroups": capped(DESCRIBE_LOG_GROUPS_RPS),
+        "StartQuery": capped(START_QUERY_RPS),
+        "GetQueryResults": capped(GET_QUERY_RESULTS_RPS),
+    }

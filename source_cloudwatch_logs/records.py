@@ -20,7 +20,10 @@ RECORD_SCHEMA: Mapping[str, Any] = {
     "type": "object",
     "additionalProperties": True,
     "properties": {
-        PRIMARY_KEY: {"type": "string", "description": "CloudWatch's unique ID of the event."},
+        PRIMARY_KEY: {
+            "type": "string",
+            "description": "CloudWatch's unique ID of the event; a digest of the event for Logs Insights streams.",
+        },
         CURSOR_FIELD: {"type": "integer", "description": "Event time, epoch milliseconds."},
         "event_time": {
             "type": "string",
@@ -38,10 +41,18 @@ RECORD_SCHEMA: Mapping[str, Any] = {
 }
 
 
-def catalog_stream(name: str) -> AirbyteStream:
+def record_schema(columns: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The schema of every stream, plus a query report's own columns (name -> "number" or "string")."""
+    properties = dict(RECORD_SCHEMA["properties"])
+    for name, kind in (columns or {}).items():
+        properties[name] = {"type": ["null", kind]}
+    return {**RECORD_SCHEMA, "properties": properties}
+
+
+def catalog_stream(name: str, schema: Mapping[str, Any] = RECORD_SCHEMA) -> AirbyteStream:
     return AirbyteStream(
         name=name,
-        json_schema=dict(RECORD_SCHEMA),
+        json_schema=dict(schema),
         supported_sync_modes=[SyncMode.full_refresh, SyncMode.incremental],
         source_defined_cursor=True,
         default_cursor_field=[CURSOR_FIELD],

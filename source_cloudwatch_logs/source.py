@@ -86,7 +86,7 @@ class SourceCloudwatchLogs(Source):
         names = [stream.name for stream in discovery.streams]
         for problem in destination_name_problems(names):
             logger.warning(problem)
-        return AirbyteCatalog(streams=[catalog_stream(name) for name in names])
+        return AirbyteCatalog(streams=[catalog_stream(s.name, s.schema) for s in discovery.streams])
 
     def read(
         self,
@@ -117,7 +117,10 @@ class SourceCloudwatchLogs(Source):
             message_repository=plan.repository,
             queue=plan.queue,
         )
-        yield from concurrent.read(streams)
+        try:
+            yield from concurrent.read(streams)
+        finally:
+            plan.insights.stop_all()
         yield from plan.repository.consume_queue()  # anything the main thread could not queue
         yield from _log_now(Level.INFO, plan.progress.summary())
 

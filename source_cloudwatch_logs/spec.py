@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from source_cloudwatch_logs.queries import query_problem
+from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from source_cloudwatch_logs.state import MAX_BACKDATE_MS
 
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -87,6 +89,15 @@ class CustomLogReport(BaseModel):
         "See https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html",
         examples=['"ERROR"', "{ $.status >= 500 }"],
     )
+    query: str | None = _field(
+        5,
+        "Logs Insights Query",
+        "Makes this report a Logs Insights query stream: its records are the query's fields, incremental on "
+        "@timestamp (always included). Works on Infrequent Access log groups too. Insights is billed per GB "
+        "scanned: each sync scans the log group's data in the range it reads. Aggregations (stats) and limit are "
+        "refused. Cannot be combined with the log stream and filter pattern settings: filter in the query instead.",
+        examples=["fields @timestamp, status, path | filter status >= 500"],
+    )
 
     @field_validator("log_stream_names")
     @classmethod
@@ -102,8 +113,24 @@ class CustomLogReport(BaseModel):
             raise ValueError("contains an empty name")
         return names
 
+    @field_validator("query", mode="before")
+    @classmethod
+    def _query(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if isinstance(value, str):
+            problem = query_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _one_stream_selector(self) -> CustomLogReport:
+        if self.query and (self.log_stream_names or self.log_stream_name_prefix or self.filter_pattern):
+            raise ValueError(
+                "query cannot be combined with log_stream_names, log_stream_name_prefix or filter_pattern; "
+                "filter in the query instead (e.g. `filter @logStream like /^web/`)"
+            )
         if self.log_stream_names and self.log_stream_name_prefix:
             raise ValueError(
                 "log_stream_names and log_stream_name_prefix cannot be used together "
@@ -251,6 +278,16 @@ class CloudWatchLogsConfig(BaseModel):
         f"{MAX_ACCOUNT_IDENTIFIERS}). Leave empty for every linked account.",
         examples=[["210987654321"]],
     )
+    max_concurrent_queries: int = _field(
+        19,
+        "Concurrent Logs Insights Queries",
+        "The most Logs Insights queries a sync runs at once (Infrequent Access log groups and query reports). The "
+        "account's limit is shared with dashboards and other tools, and is lower for Infrequent Access log groups; "
+        "the connector waits and retries when it is reached.",
+        default=DEFAULT_MAX_CONCURRENT_QUERIES,
+        ge=1,
+        le=100,
+    )
 
     @field_validator(
         "role_arn", "log_group_prefix", "endpoint_url", "sts_endpoint_url", "role_external_id", mode="before"
@@ -283,6 +320,7 @@ class CloudWatchLogsConfig(BaseModel):
         "max_lookback_seconds",
         "num_workers",
         "requests_per_second",
+        "max_concurrent_queries",
         mode="before",
     )
     @classmethod

@@ -7,8 +7,10 @@ events into records and ties the two together.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from airbyte_cdk.models import Level
@@ -22,12 +24,11 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
 from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
-from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY, RECORD_SCHEMA
+from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.state import (
     MAX_BACKDATE_MS,
     StreamPosition,
@@ -81,11 +82,11 @@ class StreamContext:
     """What every partition of one stream shares."""
 
     definition: StreamDefinition
-    events: LogEvents
+    read_window: Callable[[int, int], Iterator[list[dict[str, Any]]]]  # [start, end) -> pages of events
     late: LateEvents
     progress: SyncProgress
     lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
-    in_flight: InFlight  # pages in the works at once (pacing.py)
+    in_flight: InFlight | None  # FilterLogEvents pages in the works at once (pacing.py); None: Logs Insights
     region: str = ""  # the region every record names
     batched: bool = False  # records travel a page at a time (batches.py)
 
@@ -118,12 +119,12 @@ class LogEventsPartition(Partition):
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, stream_slice = definition.name, self._slice
         self._max_lag, self._newest, self._late_events = 0, -1, 0
-        pages = iter(
-            self._context.events.window(definition.query, self._start, self._end, stream=name, field=definition.field)
-        )
+        pages = iter(self._context.read_window(self._start, self._end))
+        in_flight = self._context.in_flight
         while True:
             batch: Record | None = None
-            with self._context.in_flight.slot():  # the request, its parse and (batched) its serialisation
+            slot: AbstractContextManager[Any] = in_flight.slot() if in_flight is not None else nullcontext()
+            with slot:  # the request, its parse and (batched) its serialisation
                 events = next(pages, None)
                 if events is None:
                     break
@@ -238,22 +239,27 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         state_manager=plan.state_manager,
         repository=plan.repository,
     )
+    read_window: Callable[[int, int], Iterator[list[dict[str, Any]]]]
+    if definition.insights is not None:  # a query holds no FilterLogEvents slot: LogsInsights has its own limit
+        read_window = partial(plan.insights.window, definition.insights, stream=definition.name, field=definition.field)
+    else:
+        read_window = partial(plan.events.window, definition.query, stream=definition.name, field=definition.field)
     context = StreamContext(
         definition=definition,
-        events=plan.events,
+        read_window=read_window,
         late=LateEvents(
             stream=definition.name, previous=position, delay_ms=delay_ms, cap_ms=cap_ms, repository=plan.repository
         ),
         progress=plan.progress,
         lookback_ms=lookback,
-        in_flight=plan.in_flight,
+        in_flight=plan.in_flight if definition.insights is None else None,
         region=config.region_name,
         batched=plan.batched_records,
     )
     return DefaultStream(
         partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),
         name=definition.name,
-        json_schema=RECORD_SCHEMA,
+        json_schema=definition.schema,
         primary_key=[PRIMARY_KEY],
         cursor_field=CursorField(CURSOR_FIELD),
         logger=plan.logger,

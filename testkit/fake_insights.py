@@ -97,7 +97,9 @@ class FakeInsights:
         for identifier in names:
             group_account, group_region, name = _parse_group_identifier(identifier, account, region)
             infrequent = infrequent or name in plan.infrequent_access_groups
-            for event in self._events.events_between(group_account, group_region, name, start * 1000, end * 1000 + 1000):
+            for event in self._events.events_between(
+                group_account, group_region, name, start * 1000, end * 1000 + 1000
+            ):
                 event["logGroup"] = f"{group_account}:{name}"
                 scanned.append(event)
         with self._lock:

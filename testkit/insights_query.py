@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from testkit.aws_http import AwsError
 
-Event = Mapping[str, Any]  # an event as FilterLogEvents renders it, plus `logGroup` (the @log value)
+Event = dict[str, Any]  # an event as FilterLogEvents renders it, plus `logGroup` (the @log value)
 Value = str | int | float | None
 _COMPARISONS = ("<=", ">=", "!=", "=", "<", ">")
 
@@ -51,8 +51,8 @@ def field_value(event: Event, name: str) -> Value:
         except ValueError:
             decoded = None
         parsed = _flatten(decoded) if isinstance(decoded, dict) else {}
-        event["_json"] = parsed  # type: ignore[index]
-    return parsed.get(name)  # type: ignore[no-any-return]
+        event["_json"] = parsed
+    return parsed.get(name)
 
 
 def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Value]:
@@ -134,6 +134,18 @@ def _compare(left: Value, operator: str, right: Value) -> bool:
 Condition = Callable[[Event], bool]
 
 
+def _like(operand: _Operand, pattern: re.Pattern[str]) -> Condition:
+    def test(event: Event) -> bool:
+        value = operand.value(event)
+        return value is not None and pattern.search(str(value)) is not None
+
+    return test
+
+
+def _comparison(operand: _Operand, operator: str, literal: Value) -> Condition:
+    return lambda event: _compare(operand.value(event), operator, literal)
+
+
 def _condition(text: str) -> Condition:
     alternatives: list[list[Condition]] = [[]]
     rest = text.strip()
@@ -145,15 +157,13 @@ def _condition(text: str) -> Condition:
                 raise malformed("like needs a /regular expression/")
             pattern = re.compile(match.group(1))
             rest = rest[match.end() :].lstrip()
-            alternatives[-1].append(
-                lambda e, o=operand, p=pattern: (v := o.value(e)) is not None and p.search(str(v)) is not None
-            )
+            alternatives[-1].append(_like(operand, pattern))
         else:
             operator = next((op for op in _COMPARISONS if rest.startswith(op)), None)
             if operator is None:
                 raise malformed(f"expected a comparison at {rest[:20]!r}")
             literal, rest = _literal(rest[len(operator) :].lstrip())
-            alternatives[-1].append(lambda e, o=operand, op=operator, v=literal: _compare(o.value(e), op, v))
+            alternatives[-1].append(_comparison(operand, operator, literal))
         if not rest:
             break
         joiner = re.match(r"(and|or)\s+", rest, flags=re.IGNORECASE)
@@ -205,7 +215,10 @@ class Query:
                 key = tuple(field_value(event, name) for name in self.stats_by)
                 counts[key] = counts.get(key, 0) + 1
             return [
-                {**{name: rendered(value, name) for name, value in zip(self.stats_by, key)}, self.stats_name: str(n)}
+                {
+                    **{name: rendered(value, name) for name, value in zip(self.stats_by, key, strict=True)},
+                    self.stats_name: str(n),
+                }
                 for key, n in counts.items()
             ][:row_limit]
         name, descending = self.sort

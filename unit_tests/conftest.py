@@ -12,6 +12,8 @@ from botocore.exceptions import ClientError
 
 from source_cloudwatch_logs.client import LogsClient
 from source_cloudwatch_logs.credentials import AssumeRoleError
+from source_cloudwatch_logs.insights import LogsInsights
+from source_cloudwatch_logs.insights_events import InsightsEvents
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroup
 from source_cloudwatch_logs.pacing import ApiStats
@@ -73,6 +75,7 @@ def sync_plan(
     return SyncPlan(
         config=config,
         events=LogEvents(logs=logs),
+        insights=InsightsEvents(insights=LogsInsights(logs=logs, max_queries=2)),
         now_ms=now_ms,
         end_ms=end_ms,
         streams=[],

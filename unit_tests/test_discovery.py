@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from source_cloudwatch_logs.discovery import Discovery, StreamDefinition, discover_streams
+from source_cloudwatch_logs.insights_events import InsightsSource
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.spec import parse_config
@@ -31,16 +32,32 @@ def discovery(pages: list[Any], names: set[str] | None = None, **settings: Any) 
 
 
 def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12: Infrequent Access groups are read with Logs Insights; DELIVERY groups cannot be read at all."""
     report = {"name": "errors", "log_group_name": "api", "log_stream_name_prefix": "web-", "filter_pattern": "ERROR"}
-    streams = discover(
-        [{"logGroups": [{"logGroupName": "api"}, {"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS"}]}],
-        custom_log_reports=[report],
-    )
-    assert [(s.name, s.query) for s in streams] == [
-        ("api", EventQuery(log_group="api")),
-        ("errors", EventQuery(log_group="api", log_stream_name_prefix="web-", filter_pattern="ERROR")),
+    query = {"name": "slow", "log_group_name": "ia", "query": "fields @timestamp, ms | filter ms > 1000"}
+    listed = [
+        {"logGroupName": "api"},
+        {"logGroupName": "del", "logGroupClass": "DELIVERY"},
+        {"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS", "arn": "arn:aws:logs:us-east-1:1:log-group:ia:*"},
     ]
-    assert "Log group 'ia' is not offered as a stream: its log class INFREQUENT_ACCESS" in caplog.text
+    streams = discover([{"logGroups": listed}], custom_log_reports=[report, query])
+    assert [(s.name, s.query, s.insights) for s in streams] == [
+        ("api", EventQuery(log_group="api"), None),
+        ("ia", EventQuery(log_group="ia"), InsightsSource(groups=("arn:aws:logs:us-east-1:1:log-group:ia",))),
+        ("errors", EventQuery(log_group="api", log_stream_name_prefix="web-", filter_pattern="ERROR"), None),
+        (
+            "slow",
+            EventQuery(log_group="ia"),
+            InsightsSource(
+                groups=("arn:aws:logs:us-east-1:1:log-group:ia",),
+                report_query="fields @timestamp, ms | filter ms > 1000",
+                numeric=frozenset({"ms"}),
+            ),
+        ),
+    ]
+    assert streams[3].field == "custom_log_reports[1].query"
+    assert streams[3].schema["properties"]["ms"] == {"type": ["null", "number"]}
+    assert "Log group 'del' is not offered as a stream: its log class DELIVERY supports neither" in caplog.text
 
 
 def test_a_report_outside_the_prefix_is_looked_up_by_name() -> None:
@@ -65,7 +82,8 @@ def test_a_report_outside_the_prefix_is_looked_up_by_name() -> None:
             [groups("ia", log_class="INFREQUENT_ACCESS")],
             {"name": "r", "log_group_name": "ia"},
             "`custom_log_reports[0].log_group_name` 'ia': its log class INFREQUENT_ACCESS does not support "
-            "FilterLogEvents (only STANDARD does). Use a STANDARD log group to replicate it.",
+            "FilterLogEvents, which a report without `query` uses. Give the report a Logs Insights `query` instead "
+            "of its filter settings.",
         ),
     ],
 )
@@ -74,7 +92,7 @@ def test_a_report_that_cannot_be_read_is_left_out_with_its_field_named(
 ) -> None:
     """Issue 15 item 3: one report never fails the whole discover or sync."""
     found = discovery(pages, custom_log_reports=[report])
-    assert [s.name for s in found.streams] == ([] if pages[0]["logGroups"][0].get("logGroupClass") else ["app"])
+    assert [s.name for s in found.streams] == [pages[0]["logGroups"][0]["logGroupName"]]  # the group's own stream
     assert found.report_problems == [message]
     assert f"Custom report not offered as a stream: {message}" in caplog.text
 

@@ -70,14 +70,10 @@ def test_a_rejected_prefix_names_the_setting() -> None:
 
 
 def test_readable_classes() -> None:
-    assert [
-        LogGroup("g", None, None, None, c).readable for c in (None, "STANDARD", "INFREQUENT_ACCESS", "DELIVERY")
-    ] == [
-        True,
-        True,
-        False,
-        False,
-    ]
+    """FilterLogEvents reads STANDARD (and class-less) groups; Logs Insights INFREQUENT_ACCESS ones too."""
+    classes = (None, "STANDARD", "INFREQUENT_ACCESS", "DELIVERY")
+    assert [LogGroup("g", None, None, None, c).filterable for c in classes] == [True, True, False, False]
+    assert [LogGroup("g", None, None, None, c).readable for c in classes] == [True, True, True, False]
 
 
 def test_errors_become_airbyte_errors_naming_the_action() -> None:

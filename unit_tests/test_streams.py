@@ -3,6 +3,7 @@ The API is a stub here (see conftest.StubClient)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from airbyte_cdk.models import Level
@@ -33,7 +34,7 @@ def partition(  # type: ignore[no-untyped-def]
     )
     context = StreamContext(
         definition=definition,
-        events=LogEvents(logs=stub_logs(pages)[0]),
+        read_window=partial(LogEvents(logs=stub_logs(pages)[0]).window, definition.query, stream=definition.name),
         late=late,
         progress=SyncProgress(repository, ApiStats(), total_streams=1),
         lookback_ms=1_500_000,

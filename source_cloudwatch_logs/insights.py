@@ -1,0 +1,158 @@
+"""Logs Insights: StartQuery, GetQueryResults and StopQuery, one query at a time per caller, with this API's rules.
+
+- StartQuery and GetQueryResults are paced at their quotas by the shared client (client.py, quotas.py).
+- At most `max_concurrent_queries` of this sync's queries run at once (the account's limit is shared with
+  dashboards and other tools, and is lower for Infrequent Access log groups). LimitExceededException is retried
+  by botocore with backoff, then here, waiting longer each time, for up to BUSY_DEADLINE_S.
+- A query is polled from POLL_FIRST_S, 1.5 times longer each time up to POLL_MAX_S; its rows (up to
+  ROW_LIMIT) are read a page of PAGE_ROWS at a time.
+- A query that is not Complete when its caller stops (failure, cancel, kill of the worker) is stopped, and
+  `stop_all` stops whatever still runs when a sync ends: best effort, never an error of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from source_cloudwatch_logs.client import LogsClient
+from source_cloudwatch_logs.errors import Action, aws_failure, error_code, query_ended
+
+ROW_LIMIT = 100_000  # StartQuery's largest limit (botocore's model); an account may cap it lower
+PAGE_ROWS = 10_000  # GetQueryResults' largest page
+POLL_FIRST_S = 0.25
+POLL_MAX_S = 2.0
+BUSY_WAIT_S = 5.0  # the first wait after botocore's own retries of LimitExceededException ran out
+BUSY_DEADLINE_S = 900.0
+DONE_STATUSES = {"Complete", "Failed", "Cancelled", "Timeout", "Unknown"}
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    rows: list[dict[str, str]]  # field -> value, as Insights returns them (strings); @ptr included
+    records_matched: int
+    bytes_scanned: int
+
+    @property
+    def truncated(self) -> bool:
+        """More events matched than rows came back."""
+        return self.records_matched > len(self.rows)
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """One query: the log groups (names or ARNs), the query text and the range in epoch seconds, inclusive."""
+
+    groups: tuple[str, ...]
+    text: str
+    start_s: int
+    end_s: int
+    limit: int = ROW_LIMIT
+
+    def params(self) -> dict[str, Any]:
+        key = "logGroupIdentifiers" if any(group.startswith("arn:") for group in self.groups) else "logGroupNames"
+        return {
+            key: list(self.groups),
+            "queryString": self.text,
+            "startTime": self.start_s,
+            "endTime": self.end_s,
+            "limit": self.limit,
+        }
+
+
+class LogsInsights:
+    def __init__(self, *, logs: LogsClient, max_queries: int, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._logs = logs
+        self._slots = threading.BoundedSemaphore(max_queries)
+        self._sleep = sleep
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
+        """The query's rows once it is complete; an Airbyte error naming the stream (and `field`, the setting the
+        query text comes from) if AWS refuses it or it ends otherwise."""
+        with self._slots:
+            query_id = self._start(spec, stream=stream, log_group=log_group, field=field)
+            finished = False
+            try:
+                result = self._results(query_id, stream=stream, log_group=log_group)
+                finished = True
+                return result
+            finally:
+                with self._lock:
+                    self._running.discard(query_id)
+                if not finished:
+                    self._stop(query_id)
+
+    def start_only(self, spec: QuerySpec) -> None:
+        """Start the query and stop it at once: AWS checks the query's syntax and the groups when it starts
+        (check). Raises the API's error as is."""
+        query_id = str(self._logs.client.start_query(**spec.params())["queryId"])
+        self._stop(query_id)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            running = list(self._running)
+            self._running.clear()
+        for query_id in running:
+            self._stop(query_id)
+
+    def _start(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None) -> str:
+        deadline = time.monotonic() + BUSY_DEADLINE_S
+        wait = BUSY_WAIT_S
+        while True:
+            try:
+                query_id = str(self._logs.client.start_query(**spec.params())["queryId"])
+            except ClientError as error:
+                if error_code(error) == "LimitExceededException" and time.monotonic() + wait < deadline:
+                    self._sleep(wait)
+                    wait = min(wait * 2, 60.0)
+                    continue
+                failure = self._logs.failure(Action.START_QUERY, stream=stream, log_group=log_group, field=field)
+                raise aws_failure(error, failure) from None
+            with self._lock:
+                self._running.add(query_id)
+            return query_id
+
+    def _results(self, query_id: str, *, stream: str, log_group: str) -> QueryResult:
+        get = self._logs.client.get_query_results
+        poll = POLL_FIRST_S
+        try:
+            while True:
+                answer = get(queryId=query_id, maxItems=PAGE_ROWS)
+                status = answer.get("status", "Unknown")
+                if status in DONE_STATUSES:
+                    break
+                self._sleep(poll)
+                poll = min(poll * 1.5, POLL_MAX_S)
+            if status != "Complete":
+                raise query_ended(
+                    status, self._logs.failure(Action.GET_QUERY_RESULTS, stream=stream, log_group=log_group)
+                )
+            statistics = answer.get("statistics") or {}
+            rows = [_row(row) for row in answer.get("results") or ()]
+            while answer.get("nextToken"):
+                answer = get(queryId=query_id, maxItems=PAGE_ROWS, nextToken=answer["nextToken"])
+                rows.extend(_row(row) for row in answer.get("results") or ())
+        except ClientError as error:
+            failure = self._logs.failure(Action.GET_QUERY_RESULTS, stream=stream, log_group=log_group)
+            raise aws_failure(error, failure) from None
+        return QueryResult(
+            rows=rows,
+            records_matched=int(statistics.get("recordsMatched", len(rows))),
+            bytes_scanned=int(statistics.get("bytesScanned", 0)),
+        )
+
+    def _stop(self, query_id: str) -> None:
+        with contextlib.suppress(ClientError, BotoCoreError):  # best effort: it ends by itself within 60 minutes
+            self._logs.client.stop_query(queryId=query_id)
+
+
+def _row(fields: list[dict[str, str]]) -> dict[str, str]:
+    return {item["field"]: item.get("value", "") for item in fields}
