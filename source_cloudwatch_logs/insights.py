@@ -6,8 +6,10 @@
   by botocore with backoff, then here, waiting longer each time, for up to BUSY_DEADLINE_S.
 - A query is polled from POLL_FIRST_S, 1.5 times longer each time up to POLL_MAX_S; its rows (up to
   ROW_LIMIT) are read a page of PAGE_ROWS at a time.
-- A query that is not Complete when its caller stops (failure, cancel, kill of the worker) is stopped, and
-  `stop_all` stops whatever still runs when a sync ends: best effort, never an error of its own.
+- A query that is not Complete when its caller stops (a failure) is stopped; `stop_all` stops whatever still runs
+  when a sync ends, and `stop_running_queries` what every client runs when the process is cancelled (SIGTERM,
+  run.py): best effort, never an error of its own. A killed process (SIGKILL) leaves its queries to end by
+  themselves, within 60 minutes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +76,7 @@ class LogsInsights:
         self._sleep = sleep
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        _ACTIVE.add(self)
 
     def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
         """The query's rows once it is complete; an Airbyte error naming the stream (and `field`, the setting the
@@ -156,3 +160,20 @@ class LogsInsights:
 
 def _row(fields: list[dict[str, str]]) -> dict[str, str]:
     return {item["field"]: item.get("value", "") for item in fields}
+
+
+_ACTIVE: weakref.WeakSet[LogsInsights] = weakref.WeakSet()
+STOP_QUERIES_WAIT_S = 2.0
+
+
+def stop_running_queries() -> None:
+    """Stop the queries every client of this process runs, waiting at most STOP_QUERIES_WAIT_S (a cancel)."""
+    clients = list(_ACTIVE)
+
+    def stop() -> None:
+        for client in clients:
+            client.stop_all()
+
+    stopper = threading.Thread(target=stop, daemon=True)
+    stopper.start()
+    stopper.join(STOP_QUERIES_WAIT_S)

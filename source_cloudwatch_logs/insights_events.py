@@ -81,6 +81,7 @@ class InsightsEvents:
                     f"in the one millisecond {iso_utc(at)}, more than one Logs Insights query returns "
                     f"({len(result.rows)}), so they cannot all be read. Read this log group with a narrower "
                     "custom report query, or move it to the STANDARD class.",
+                    internal_message="one log stream's millisecond holds more events than a query returns",
                     failure_type=FailureType.system_error,
                 )
             yield self._keyed([self._event(r, source) for r in result.rows], source)

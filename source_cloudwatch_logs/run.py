@@ -32,6 +32,7 @@ from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.batches import batch_in
+from source_cloudwatch_logs.insights import stop_running_queries
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import config_error, parse_config
 
@@ -126,6 +127,7 @@ class Stop:
 
     def now(self) -> NoReturn:
         self._once.acquire()  # the main loop and the helper thread may both get here: the first one exits
+        stop_running_queries()  # Logs Insights queries would otherwise run on, and cost, after the exit
         PRINT_BUFFER.lock.acquire()  # reentrant; released by nobody: no thread writes after this
         assert self.signum is not None
         name = signal.Signals(self.signum).name
