@@ -1,0 +1,170 @@
+"""One Logs Insights query: start, poll, page, stop. The API is a stub: the statuses, pages and refusals under
+test come in the order a test needs, which a server does not do on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_cloudwatch_logs.client import LogsClient
+from source_cloudwatch_logs.insights import (
+    BUSY_DEADLINE_S,
+    BUSY_WAIT_S,
+    PAGE_ROWS,
+    POLL_FIRST_S,
+    POLL_MAX_S,
+    LogsInsights,
+    QuerySpec,
+)
+from source_cloudwatch_logs.pacing import ApiStats
+from unit_tests.conftest import aws_error
+
+SPEC = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20)
+
+
+class QueryStub:
+    def __init__(self, starts: list[Any], results: list[Any]) -> None:
+        self.starts, self.results = starts, results
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def start_query(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("StartQuery", params))
+        return self._next(self.starts)
+
+    def get_query_results(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("GetQueryResults", params))
+        return self._next(self.results)
+
+    def stop_query(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("StopQuery", params))
+        return {"success": True}
+
+    @staticmethod
+    def _next(answers: list[Any]) -> dict[str, Any]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer  # type: ignore[no-any-return]
+
+    def operations(self) -> list[str]:
+        return [operation for operation, _ in self.calls]
+
+
+def insights(starts: list[Any], results: list[Any]) -> tuple[LogsInsights, QueryStub, list[float]]:
+    stub = QueryStub(starts, results)
+    logs = LogsClient(client=stub, region="us-east-1", endpoint="https://x", stats=ApiStats(), limiters={})
+    slept: list[float] = []
+    return LogsInsights(logs=logs, max_queries=2, sleep=slept.append), stub, slept
+
+
+def row(n: int) -> list[dict[str, str]]:
+    return [{"field": "@timestamp", "value": f"2026-11-30 00:00:00.{n:03d}"}, {"field": "@ptr", "value": f"p{n}"}]
+
+
+def test_a_query_is_polled_until_complete_then_its_rows_are_paged() -> None:
+    statuses = [{"status": "Scheduled"}] + [{"status": "Running"}] * 7
+    complete = {
+        "status": "Complete",
+        "results": [row(1)],
+        "statistics": {"recordsMatched": 2.0, "bytesScanned": 99.0},
+        "nextToken": "n1",
+    }
+    client, stub, slept = insights([{"queryId": "q"}], [*statuses, complete, {"results": [row(2)]}])
+    result = client.run(SPEC, stream="s", log_group="g")
+    assert [r["@ptr"] for r in result.rows] == ["p1", "p2"]
+    assert (result.records_matched, result.bytes_scanned, result.truncated) == (2, 99, False)
+    assert stub.calls[0] == (
+        "StartQuery",
+        {"logGroupNames": ["g"], "queryString": "fields @timestamp", "startTime": 10, "endTime": 20, "limit": 100_000},
+    )
+    assert stub.calls[-1] == ("GetQueryResults", {"queryId": "q", "maxItems": PAGE_ROWS, "nextToken": "n1"})
+    assert slept == [POLL_FIRST_S * 1.5**n for n in range(6)] + [POLL_MAX_S, POLL_MAX_S]
+    assert POLL_FIRST_S * 1.5**5 < POLL_MAX_S < POLL_FIRST_S * 1.5**6
+    assert "StopQuery" not in stub.operations()
+
+
+def test_group_arns_go_in_log_group_identifiers() -> None:
+    spec = QuerySpec(groups=("arn:aws:logs:us-east-1:210987654321:log-group:g",), text="x", start_s=1, end_s=1)
+    assert spec.params()["logGroupIdentifiers"] == ["arn:aws:logs:us-east-1:210987654321:log-group:g"]
+
+
+def test_a_truncated_result_says_so() -> None:
+    complete = {"status": "Complete", "results": [row(1)], "statistics": {"recordsMatched": 5.0}}
+    client, _, _ = insights([{"queryId": "q"}], [complete])
+    assert client.run(SPEC, stream="s", log_group="g").truncated
+
+
+@pytest.mark.parametrize("status", ["Failed", "Cancelled", "Timeout", "Unknown"])
+def test_a_query_that_ends_otherwise_fails_the_stream_transiently(status: str) -> None:
+    client, stub, _ = insights([{"queryId": "q"}], [{"status": status}])
+    with pytest.raises(AirbyteTracedException) as raised:
+        client.run(SPEC, stream="s", log_group="g")
+    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.message.startswith(
+        f"Stream 's': a Logs Insights query of log group 'g' ended with status {status}."
+    )
+    assert stub.operations()[-1] == "StopQuery"  # best effort, even if it already ended
+
+
+def test_a_failure_while_reading_results_stops_the_query() -> None:
+    client, stub, _ = insights(
+        [{"queryId": "q"}], [aws_error("ServiceUnavailableException", "down", "GetQueryResults")]
+    )
+    with pytest.raises(AirbyteTracedException):
+        client.run(SPEC, stream="s", log_group="g")
+    assert stub.calls[-1] == ("StopQuery", {"queryId": "q"})
+
+
+def test_limit_exceeded_waits_longer_each_time_and_then_starts() -> None:
+    busy = aws_error(
+        "LimitExceededException", "Account maximum query concurrency limit of [100] reached.", "StartQuery"
+    )
+    complete = {"status": "Complete", "results": [], "statistics": {"recordsMatched": 0.0}}
+    client, stub, slept = insights([busy, busy, busy, {"queryId": "q"}], [complete])
+    assert client.run(SPEC, stream="s", log_group="g").rows == []
+    assert slept == [BUSY_WAIT_S, BUSY_WAIT_S * 2, BUSY_WAIT_S * 4]
+    assert stub.operations() == ["StartQuery"] * 4 + ["GetQueryResults"]
+
+
+def test_limit_exceeded_past_the_deadline_is_a_transient_error_that_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    busy = aws_error(
+        "LimitExceededException", "Account maximum query concurrency limit of [100] reached.", "StartQuery"
+    )
+    client, _, slept = insights([busy] * 100, [])
+    clock = iter(range(0, 10_000, 100))
+    monkeypatch.setattr("source_cloudwatch_logs.insights.time.monotonic", lambda: next(clock))
+    with pytest.raises(AirbyteTracedException) as raised:
+        client.run(SPEC, stream="s", log_group="g")
+    assert raised.value.failure_type == FailureType.system_error
+    assert sum(slept) < BUSY_DEADLINE_S
+    assert raised.value.message == (
+        "Stream 's': Logs Insights refused more queries for long (Account maximum query concurrency limit of [100] "
+        "reached.): dashboards, scheduled queries and other tools of the account use its concurrent queries (fewer "
+        "still for Infrequent Access log groups). Lower max_concurrent_queries or sync when fewer queries run; the "
+        "next attempt resumes from the state."
+    )
+
+
+def test_a_malformed_query_is_a_config_error_naming_the_setting() -> None:
+    bad = aws_error("MalformedQueryException", "unexpected symbol found x at line 1 and position 1", "StartQuery")
+    client, _, _ = insights([bad], [])
+    with pytest.raises(AirbyteTracedException) as raised:
+        client.run(SPEC, stream="r", log_group="g", field="custom_log_reports[0].query")
+    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.message == (
+        "Stream 'r': Logs Insights cannot compile `custom_log_reports[0].query` (unexpected symbol found x at line 1 "
+        "and position 1). Fix `custom_log_reports[0].query` and run check again."
+    )
+
+
+def test_stop_all_stops_what_still_runs() -> None:
+    client, stub, _ = insights([{"queryId": "q1"}], [])
+    client._start(SPEC, stream="s", log_group="g", field=None)
+    client.stop_all()
+    client.stop_all()  # nothing left: no second call
+    assert stub.operations() == ["StartQuery", "StopQuery"]
