@@ -3,8 +3,8 @@
 - StartQuery and GetQueryResults are paced at their quotas by the shared client (client.py, quotas.py).
 - At most `max_concurrent_queries` of this sync's queries run at once (the account's limit is shared with
   dashboards and other tools, and is lower for Infrequent Access log groups). LimitExceededException is retried
-  by botocore with backoff, then here, waiting longer each time, for up to BUSY_DEADLINE_S.
-- A query is polled from POLL_FIRST_S, 1.5 times longer each time up to POLL_MAX_S; its rows (up to
+  by botocore with backoff, then here, from BUSY_WAIT_S doubling up to BUSY_WAIT_MAX_S, for up to BUSY_DEADLINE_S.
+- A query is polled after POLL_FIRST_S, POLL_GROWTH times later each time, up to every POLL_MAX_S; its rows (up to
   ROW_LIMIT) are read a page of PAGE_ROWS at a time.
 - A query that is not Complete when its caller stops (a failure) is stopped; `stop_all` stops whatever still runs
   when a sync ends, and `stop_running_queries` what every client runs when the process is cancelled (SIGTERM,
@@ -30,8 +30,10 @@ from source_cloudwatch_logs.errors import Action, aws_failure, error_code, query
 ROW_LIMIT = 100_000  # StartQuery's largest limit (botocore's model); an account may cap it lower
 PAGE_ROWS = 10_000  # GetQueryResults' largest page
 POLL_FIRST_S = 0.25
+POLL_GROWTH = 1.5
 POLL_MAX_S = 2.0
 BUSY_WAIT_S = 5.0  # the first wait after botocore's own retries of LimitExceededException ran out
+BUSY_WAIT_MAX_S = 60.0
 BUSY_DEADLINE_S = 900.0
 DONE_STATUSES = {"Complete", "Failed", "Cancelled", "Timeout", "Unknown"}
 
@@ -116,7 +118,7 @@ class LogsInsights:
             except ClientError as error:
                 if error_code(error) == "LimitExceededException" and time.monotonic() + wait < deadline:
                     self._sleep(wait)
-                    wait = min(wait * 2, 60.0)
+                    wait = min(wait * 2, BUSY_WAIT_MAX_S)
                     continue
                 failure = self._logs.failure(Action.START_QUERY, stream=stream, log_group=log_group, field=field)
                 raise aws_failure(error, failure) from None
@@ -134,7 +136,7 @@ class LogsInsights:
                 if status in DONE_STATUSES:
                     break
                 self._sleep(poll)
-                poll = min(poll * 1.5, POLL_MAX_S)
+                poll = min(poll * POLL_GROWTH, POLL_MAX_S)
             if status != "Complete":
                 raise query_ended(
                     status, self._logs.failure(Action.GET_QUERY_RESULTS, stream=stream, log_group=log_group)

@@ -13,13 +13,27 @@ from source_cloudwatch_logs.client import (
     READ_MAX_ATTEMPTS,
     READ_TIMEOUT_S,
 )
+from source_cloudwatch_logs.insights import (
+    BUSY_DEADLINE_S,
+    BUSY_WAIT_MAX_S,
+    BUSY_WAIT_S,
+    PAGE_ROWS,
+    POLL_FIRST_S,
+    POLL_GROWTH,
+    POLL_MAX_S,
+    ROW_LIMIT,
+)
 from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
 from source_cloudwatch_logs.pacing import DECREASE, DECREASE_HOLD_S, INCREASE_PER_S, LATENCY_ALLOWANCE_S, workers_for
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.quotas import (
+    CONCURRENT_QUERIES,
+    DEFAULT_MAX_CONCURRENT_QUERIES,
     DESCRIBE_LOG_GROUPS_RPS,
+    GET_QUERY_RESULTS_RPS,
     LOWEST_FILTER_LOG_EVENTS_RPS,
     QUOTAS_CHECKED,
+    START_QUERY_RPS,
     filter_log_events_rps,
 )
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
@@ -103,6 +117,23 @@ def test_the_quota_table_and_pacing_numbers_are_the_code_s() -> None:
     )
     workers_text = CloudWatchLogsConfig.model_fields["num_workers"].description or ""
     assert f"({workers_for(25, upper)} at 25 requests per second)" in workers_text
+
+
+def test_the_logs_insights_numbers_are_the_code_s() -> None:
+    section = README.split("## Infrequent Access log groups and query reports", 1)[1].split("\n## ", 1)[0]
+    assert f"A query returns at most {ROW_LIMIT:,} rows" in section
+    assert f"paged\nby GetQueryResults {PAGE_ROWS:,} at a time" in section
+    assert f"({START_QUERY_RPS:g}/s each per account and" in section and START_QUERY_RPS == GET_QUERY_RESULTS_RPS
+    assert f"`max_concurrent_queries` queries (default {DEFAULT_MAX_CONCURRENT_QUERIES})" in section
+    assert f"the account's limit ({CONCURRENT_QUERIES} Logs Insights queries" in section
+    assert f"waiting {BUSY_WAIT_S:g} s, {BUSY_WAIT_S * 2:g} s, ... up to a minute" in section and BUSY_WAIT_MAX_S == 60
+    assert f"for up to {BUSY_DEADLINE_S / 60:g} minutes" in section
+    polled = (
+        f"polled after {POLL_FIRST_S:g} s, then {POLL_GROWTH:g} times later each time, up to\nevery {POLL_MAX_S:g} s"
+    )
+    assert polled in section
+    default = CloudWatchLogsConfig.model_fields["max_concurrent_queries"].default
+    assert default == DEFAULT_MAX_CONCURRENT_QUERIES
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:

@@ -15,6 +15,7 @@ from source_cloudwatch_logs.insights import (
     BUSY_WAIT_S,
     PAGE_ROWS,
     POLL_FIRST_S,
+    POLL_GROWTH,
     POLL_MAX_S,
     LogsInsights,
     QuerySpec,
@@ -81,8 +82,8 @@ def test_a_query_is_polled_until_complete_then_its_rows_are_paged() -> None:
         {"logGroupNames": ["g"], "queryString": "fields @timestamp", "startTime": 10, "endTime": 20, "limit": 100_000},
     )
     assert stub.calls[-1] == ("GetQueryResults", {"queryId": "q", "maxItems": PAGE_ROWS, "nextToken": "n1"})
-    assert slept == [POLL_FIRST_S * 1.5**n for n in range(6)] + [POLL_MAX_S, POLL_MAX_S]
-    assert POLL_FIRST_S * 1.5**5 < POLL_MAX_S < POLL_FIRST_S * 1.5**6
+    assert slept == [POLL_FIRST_S * POLL_GROWTH**n for n in range(6)] + [POLL_MAX_S, POLL_MAX_S]
+    assert POLL_FIRST_S * POLL_GROWTH**5 < POLL_MAX_S < POLL_FIRST_S * POLL_GROWTH**6
     assert "StopQuery" not in stub.operations()
 
 
