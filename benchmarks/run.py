@@ -11,6 +11,9 @@ Scenarios (each prints one row of the table at the end):
              eu-central-1), 80 and 300 ms per call, and us-east-1 with a neighbour taking 40% (benchmarks/quota.py).
   7. linked  a monitoring account reading 4 linked source accounts' 20 log groups at its 5/s quota
              (benchmarks/linked.py).
+  8. infrequent 4 Infrequent Access log groups of 50,000 events read with Logs Insights, with StartQuery's
+             100,000-row limit and with a 10,000-row cap: calls, queries, wall time, bytes scanned
+             (benchmarks/infrequent.py).
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.fast_fake import GROUP
+from benchmarks.infrequent import infrequent_rows
+from benchmarks.infrequent import print_rows as print_infrequent_rows
 from benchmarks.lagged import lagged_rows, print_rows
 from benchmarks.linked import linked_row
 from benchmarks.linked import print_row as print_linked_row
@@ -227,6 +232,8 @@ def main() -> None:
     quotas = quota_rows()
     print("scenario 7: a monitoring account reading its linked source accounts ...", flush=True)
     linked = linked_row()
+    print("scenario 8: Infrequent Access log groups read with Logs Insights ...", flush=True)
+    infrequent = infrequent_rows()
 
     print()
     print_table(rows)
@@ -236,6 +243,8 @@ def main() -> None:
     print_quota_rows(quotas)
     print()
     print_linked_row(linked)
+    print()
+    print_infrequent_rows(infrequent)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -262,6 +271,9 @@ def main() -> None:
         "7. linked accounts: wall within 1.25x of the bound, every event delivered": linked.wall_s
         <= 1.25 * linked.bound_s
         and linked.delivered == "all",
+        "8. infrequent access: every event delivered, bytes scanned reported as AWS counts them": all(
+            r.delivered == "all" and r.reported_bytes == r.fake_bytes for r in infrequent
+        ),
     }
     print()
     print(

@@ -205,10 +205,10 @@ def test_limit_exceeded_storms_slow_the_sync_down_and_lose_nothing(fake: FakeClo
 
 
 def test_a_crash_mid_query_then_resume_delivers_every_event(fake: FakeCloudWatch, tmp_path: Path) -> None:
-    events = [(BASE + i * 60_000, f"minute {i}") for i in range(600)]  # ten hours, many windows
+    events = [(BASE + i * 60_000, f"minute {i}") for i in range(240)]  # four hours
     _infrequent(fake, "cheap", events)
-    pretend_stored_bytes(["cheap"], 10 * 1024**3)  # a big group: windows of a few minutes, checkpointed each
-    fake.plan.query_seconds = 0.5
+    pretend_stored_bytes(["cheap"], 2 * 1024**3)  # a big group: windows of about 15 minutes, checkpointed each
+    fake.plan.query_seconds = 0.2
     settings = config(fake.url, max_concurrent_queries=3)
     catalog = configured_catalog(run_connector("discover", tmp_path, settings).catalog)
     killed = read_with_kill(tmp_path, settings, catalog, kill_after_records=1)

@@ -132,17 +132,17 @@ def test_discover_offers_one_stream_per_group_and_report(tmp_path: Path, logs: A
         assert properties["event_time"]["airbyte_type"] == "timestamp_with_timezone"
 
 
-def test_discover_skips_infrequent_access_groups_with_a_warning(tmp_path: Path, fake: FakeCloudWatch) -> None:
-    """Faked: log classes (moto accepts and forgets them); the wrapper reports INFREQUENT_ACCESS as AWS does."""
+def test_discover_offers_infrequent_access_groups_with_the_same_schema(tmp_path: Path, fake: FakeCloudWatch) -> None:
+    """Faked: log classes (moto accepts and forgets them); the wrapper reports INFREQUENT_ACCESS as AWS does.
+    Issue 12: such a group is read with Logs Insights (integration_tests/test_insights.py), so it is a stream."""
     client = logs_client(fake.url)
     client.create_log_group(logGroupName="standard")
     client.create_log_group(logGroupName="cheap", logGroupClass="INFREQUENT_ACCESS")
     out = run_connector("discover", tmp_path, config(fake.url))
-    assert [s["name"] for s in out.catalog["streams"]] == ["standard"]
-    assert out.logs("WARN") == [
-        "Log group 'cheap' is not offered as a stream: its log class INFREQUENT_ACCESS does not support "
-        "FilterLogEvents (only STANDARD does). Use a STANDARD log group to replicate it."
-    ]
+    cheap, standard = out.catalog["streams"]
+    assert (cheap["name"], standard["name"]) == ("cheap", "standard")
+    assert {**cheap, "name": "standard"} == standard
+    assert out.logs("WARN") == []
 
 
 def test_discover_gives_a_report_named_like_a_log_group_its_name(tmp_path: Path, logs: Any, endpoint: str) -> None:

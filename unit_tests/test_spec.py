@@ -118,6 +118,16 @@ REPORT = {"name": "r", "log_group_name": "g"}
             "custom_log_reports: duplicate stream name(s) ['r']",
         ),
         ({**BASE, "custom_log_reports": "r"}, "`custom_log_reports` Input should be a valid list"),
+        (
+            {**BASE, "custom_log_reports": [{**REPORT, "query": "fields a | filter b > 1", "filter_pattern": "x"}]},
+            "`custom_log_reports[0]` query cannot be combined with log_stream_names, log_stream_name_prefix or "
+            "filter_pattern; filter in the query instead",
+        ),
+        (
+            {**BASE, "custom_log_reports": [{**REPORT, "query": "fields a | limit 5"}]},
+            "`custom_log_reports[0].query` uses `limit`, which keeps only some events",
+        ),
+        ({**BASE, "max_concurrent_queries": 0}, "`max_concurrent_queries` Input should be greater than or equal to 1"),
     ],
 )
 def test_each_bad_config_names_the_field(config: dict[str, Any], expected: str) -> None:

@@ -16,6 +16,16 @@ from testkit import ROOT
 from testkit.server_process import closed_port, fake_cloudwatch, fake_stats, ready_process, reset_fake, set_plan
 from testkit.tests.conftest import client, error_of
 
+NO_QUERIES = {
+    "started": 0,
+    "refused": 0,
+    "stopped": 0,
+    "malformed": 0,
+    "max_running": 0,
+    "bytes_scanned": 0,
+    "running": 0,
+}
+
 
 def test_cli_serves_and_reports_stats(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "testkit.server_process", "--port", "0"]
@@ -48,6 +58,7 @@ def test_cli_serves_and_reports_stats(tmp_path: Path) -> None:
             "faults": {},
             "neighbour_calls": {},
             "neighbour_throttles": {},
+            "insights": NO_QUERIES,
         }
     finally:
         process.terminate()
@@ -76,8 +87,16 @@ def test_fake_cloudwatch_serves_its_own_data_and_the_control_client_drives_it(tm
         "faults": {},
         "neighbour_calls": {},
         "neighbour_throttles": {},
+        "insights": NO_QUERIES,
     }
-    assert after_reset == {"calls": {}, "throttles": {}, "faults": {}, "neighbour_calls": {}, "neighbour_throttles": {}}
+    assert after_reset == {
+        "calls": {},
+        "throttles": {},
+        "faults": {},
+        "neighbour_calls": {},
+        "neighbour_throttles": {},
+        "insights": NO_QUERIES,
+    }
     # The data is gone, the plan stays: the group is still denied before it is found missing.
     assert error_of(missing)[:2] == (400, "AccessDeniedException")
     assert log_path.exists()
