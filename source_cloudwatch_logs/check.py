@@ -22,7 +22,13 @@ from source_cloudwatch_logs.client import (
     LogsClient,
     connect,
 )
-from source_cloudwatch_logs.discovery import PREFIX_FIELD, StreamDefinition, own_account_of, streams_of
+from source_cloudwatch_logs.discovery import (
+    PREFIX_FIELD,
+    MergedDefinition,
+    StreamDefinition,
+    own_account_of,
+    streams_of,
+)
 from source_cloudwatch_logs.errors import Action, explain
 from source_cloudwatch_logs.insights import LogsInsights, QuerySpec
 from source_cloudwatch_logs.log_events import LogEvents
@@ -65,7 +71,12 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
             "there is nothing to replicate. Fix log_group_prefix or region_name."
         )
 
-    reports = [stream for stream in discovery.streams if stream.field is not None]
+    reports = [
+        member
+        for stream in discovery.streams
+        if stream.field is not None
+        for member in (stream.members[:MAX_GROUP_PROBES] if isinstance(stream, MergedDefinition) else [stream])
+    ]
     for report in reports:
         problem = _probe(logs, report)
         if problem is not None:
@@ -73,7 +84,7 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
                 f"Reading `{report.field}` ('{report.name}', log group '{report.group.name}') fails: {problem}"
             )
 
-    groups = [stream for stream in discovery.streams if stream.field is None]
+    groups = [stream for stream in discovery.streams if isinstance(stream, StreamDefinition) and stream.field is None]
     unreadable: list[str] = []
     first_problem = None
     readable = bool(reports)

@@ -14,7 +14,7 @@ down here and property-tested in unit_tests/test_cursor.py, and no CDK converter
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -72,8 +72,14 @@ class WindowCursor(Cursor):
         window_ms: int,
         state_manager: ConnectorStateManager,
         repository: MessageRepository,
+        slice_partition: Mapping[str, Any] | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`slice_partition` tags this cursor's windows (a merged stream's log group); with `on_change`, a change
+        of position is reported there instead of emitted (a merged stream's cursor emits the stream's state)."""
         self._stream_name = stream_name
+        self._slice_partition = dict(slice_partition or {})
+        self._on_change = on_change
         self._start = position
         self._watermark = position.watermark_ms
         self._newest = position.newest_ms
@@ -113,7 +119,7 @@ class WindowCursor(Cursor):
         start = self._resume
         while start < self._end:
             end = min(max(start, self._dense_from) + self._window, self._end)
-            yield StreamSlice(partition={}, cursor_slice={START_KEY: start, END_KEY: end})
+            yield StreamSlice(partition=self._slice_partition, cursor_slice={START_KEY: start, END_KEY: end})
             start = end
 
     def observe(self, record: Record) -> None:
@@ -146,6 +152,10 @@ class WindowCursor(Cursor):
             self._max_lag = max(self._max_lag, findings.max_lag_ms)
 
     def _emit(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+            self._emitted = True
+            return
         self._state_manager.update_state_for_stream(self._stream_name, None, self.state)
         self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
         self._emitted = True

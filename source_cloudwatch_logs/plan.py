@@ -26,7 +26,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 
 from source_cloudwatch_logs.client import connect
-from source_cloudwatch_logs.discovery import StreamDefinition, discover_streams
+from source_cloudwatch_logs.discovery import Definition, MergedDefinition, discover_streams
 from source_cloudwatch_logs.insights import LogsInsights
 from source_cloudwatch_logs.insights_events import InsightsEvents
 from source_cloudwatch_logs.log_events import LogEvents
@@ -35,7 +35,14 @@ from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import IncomingState, StreamPosition, now_ms, read_end_ms, usable_position
+from source_cloudwatch_logs.state import (
+    IncomingState,
+    StreamPosition,
+    now_ms,
+    read_end_ms,
+    usable_group_positions,
+    usable_position,
+)
 
 QUEUE_SIZE = 10_000  # records, statuses, states and logs on their way to the main thread
 BATCHED_QUEUE_SIZE = 8  # the same when a record is a page of up to 10,000 (batches.py)
@@ -45,8 +52,9 @@ STALE_NAMES_SHOWN = 10
 
 @dataclass(frozen=True)
 class PlannedStream:
-    definition: StreamDefinition
+    definition: Definition
     position: StreamPosition | None  # the usable state, None without one
+    group_positions: dict[str, StreamPosition | None] = field(default_factory=dict)  # a merged stream's (merged.py)
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,13 @@ def plan_sync(
             continue
         # A full refresh given a state is a retried attempt of the same sync (Airbyte's resumable full refresh,
         # which the platform clears at the start of every new sync): it resumes there too.
+        if isinstance(definition, MergedDefinition):
+            groups = [member.group.name for member in definition.members]
+            positions, problems = usable_group_positions(state.positions.get(definition.name), groups, sync_now)
+            for problem in problems:
+                notes.warn(f"State of stream '{definition.name}': {problem}.")
+            streams.append(PlannedStream(definition=definition, position=None, group_positions=positions))
+            continue
         position = _usable_position(definition.name, state.positions, sync_now, notes)
         streams.append(PlannedStream(definition=definition, position=position))
 

@@ -32,6 +32,8 @@ class _Stream:
     late_events: int = 0
     max_lag_ms: int = 0
     bytes_scanned: int = 0  # by Logs Insights queries (billed per GB)
+    unparsed: int = 0  # messages message_format could not parse
+    parsed_as: str = ""  # the stream's message_format, when it parses
 
 
 class SyncProgress:
@@ -58,9 +60,9 @@ class SyncProgress:
         self._bytes_scanned = 0
         self._lock = threading.Lock()
 
-    def stream_started(self, name: str, window_count_hint: str, *, lookback_ms: int = 0) -> None:
+    def stream_started(self, name: str, window_count_hint: str, *, lookback_ms: int = 0, parsed_as: str = "") -> None:
         with self._lock:
-            self._streams[name] = _Stream(started=self._clock(), lookback_ms=lookback_ms)
+            self._streams[name] = _Stream(started=self._clock(), lookback_ms=lookback_ms, parsed_as=parsed_as)
         log(self._repository, Level.INFO, f"Stream '{name}': started, reading {window_count_hint}.")
 
     def windows_planned(self, name: str, count: int) -> None:
@@ -89,9 +91,10 @@ class SyncProgress:
             self._streams[name].bytes_scanned += bytes_scanned
             self._bytes_scanned += bytes_scanned
 
-    def window_done(self, name: str, *, late_events: int = 0, max_lag_ms: int = 0) -> None:
+    def window_done(self, name: str, *, late_events: int = 0, max_lag_ms: int = 0, unparsed: int = 0) -> None:
         with self._lock:
             stream = self._streams[name]
+            stream.unparsed += unparsed
             stream.windows_done += 1
             stream.late_events += late_events
             stream.max_lag_ms = max(stream.max_lag_ms, max_lag_ms)
@@ -115,7 +118,7 @@ class SyncProgress:
             f"Stream '{name}': finished: {stream.events} events, {stream.pages} pages, "
             f"{stream.windows_done} windows in {seconds:.1f} s; {stream.late_events} late events found (below the "
             f"previous state, ingested after it was read), largest ingestion lag {stream.max_lag_ms / 1000:.0f} s, "
-            f"lookback {stream.lookback_ms / 1000:.0f} s{_scanned(stream.bytes_scanned)}.",
+            f"lookback {stream.lookback_ms / 1000:.0f} s{_scanned(stream.bytes_scanned)}{_unparsed(stream)}.",
         )
 
     def events_of(self, name: str) -> int:
@@ -141,6 +144,14 @@ class SyncProgress:
             + _scanned(self._bytes_scanned)
             + "."
         )
+
+
+def _unparsed(stream: _Stream) -> str:
+    """How many messages the stream's message_format left unparsed (JSON: not a JSON object)."""
+    if not stream.parsed_as:
+        return ""
+    what = "not JSON objects" if stream.parsed_as == "json" else "of no known format"
+    return f"; {stream.unparsed} of {stream.events} messages {what}"
 
 
 def _scanned(bytes_scanned: int) -> str:

@@ -41,11 +41,15 @@ RECORD_SCHEMA: Mapping[str, Any] = {
 }
 
 
-def record_schema(columns: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The schema of every stream, plus a query report's own columns (name -> "number" or "string")."""
+def record_schema(
+    columns: Mapping[str, str] | None = None, parsed: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The schema of every stream, plus a query report's own columns (name -> "number" or "string") and the
+    columns its message format adds (formats.py)."""
     properties = dict(RECORD_SCHEMA["properties"])
     for name, kind in (columns or {}).items():
         properties[name] = {"type": ["null", kind]}
+    properties.update(parsed or {})
     return {**RECORD_SCHEMA, "properties": properties}
 
 

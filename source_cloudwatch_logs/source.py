@@ -27,8 +27,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_cloudwatch_logs.batches import RecordCounts
 from source_cloudwatch_logs.check import check_connection
 from source_cloudwatch_logs.client import connect
-from source_cloudwatch_logs.discovery import discover_streams
+from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
 from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.merged import build_merged_stream
 from source_cloudwatch_logs.plan import plan_sync
 from source_cloudwatch_logs.progress import log
 from source_cloudwatch_logs.records import catalog_stream, destination_name_problems
@@ -104,7 +105,10 @@ class SourceCloudwatchLogs(Source):
         )
         yield from plan.announcements
         streams: list[AbstractStream] = [
-            build_stream(definition=s.definition, position=s.position, plan=plan) for s in plan.streams
+            build_merged_stream(definition=s.definition, positions=s.group_positions, plan=plan)
+            if isinstance(s.definition, MergedDefinition)
+            else build_stream(definition=s.definition, position=s.position, plan=plan)
+            for s in plan.streams
         ]
         if not streams:
             return

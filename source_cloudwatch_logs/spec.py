@@ -13,7 +13,7 @@ import copy
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from airbyte_cdk.models import FailureType
@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from source_cloudwatch_logs.formats import vpc_fields
 from source_cloudwatch_logs.queries import query_problem
 from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from source_cloudwatch_logs.state import MAX_BACKDATE_MS
@@ -52,7 +53,8 @@ def _field(order: int, title: str, description: str, **extra: Any) -> Any:
 
 
 class CustomLogReport(BaseModel):
-    """A stream over one log group narrowed to some log streams and/or a filter pattern."""
+    """A stream over one log group (or, merged, many) narrowed to some log streams and/or a filter pattern, or a
+    Logs Insights query."""
 
     model_config = ConfigDict(extra="ignore", title="Custom Log Report")
 
@@ -63,13 +65,39 @@ class CustomLogReport(BaseModel):
         description="Unique name of the stream this report produces.",
         json_schema_extra={"order": 0, "examples": ["api_errors"]},
     )
-    log_group_name: str = Field(
-        ...,
-        min_length=1,
-        title="Log Group Name",
-        description="The log group to read: its name, or its ARN for a linked source account's group "
-        "(arn:aws:logs:<region>:<account id>:log-group:<name>).",
-        json_schema_extra={"order": 1, "examples": ["/aws/lambda/checkout"]},
+    log_group_name: str | None = _field(
+        1,
+        "Log Group Name",
+        "The log group to read: its name, or its ARN for a linked source account's group "
+        "(arn:aws:logs:<region>:<account id>:log-group:<name>). Or, for one stream over many log groups, set "
+        "Log Group Prefix or Log Group Names instead.",
+        examples=["/aws/lambda/checkout"],
+    )
+    log_group_prefix: str | None = _field(
+        6,
+        "Log Group Prefix (merged stream)",
+        "Instead of Log Group Name: one stream over every log group whose name starts with this prefix, those of "
+        "today and those created later; records keep logGroupName. Each log group keeps its own position in the "
+        "stream's state.",
+        examples=["/aws/lambda/"],
+    )
+    log_group_names: list[str] | None = _field(
+        7,
+        "Log Group Names (merged stream)",
+        "Instead of Log Group Name: one stream over these log groups (names in the account).",
+        examples=[["/aws/lambda/orders", "/aws/lambda/payments"]],
+    )
+    message_format: Literal["raw", "json", "auto"] | None = _field(
+        8,
+        "Message Format",
+        "Overrides the top-level Message Format for this report's stream.",
+    )
+    vpc_flow_log_format: str | None = _field(
+        9,
+        "VPC Flow Log Format",
+        "With Message Format auto: the custom format of the VPC flow logs this report reads, as configured on the "
+        "flow log. Leave empty for the default (version 2) format.",
+        examples=["${version} ${vpc-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action}"],
     )
     log_stream_names: list[str] | None = _field(
         2,
@@ -124,8 +152,40 @@ class CustomLogReport(BaseModel):
                 raise ValueError(problem)
         return value
 
+    @field_validator("log_group_name", "log_group_prefix", "vpc_flow_log_format", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("vpc_flow_log_format")
+    @classmethod
+    def _flow_log_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            vpc_fields(value)
+        return value
+
+    @field_validator("log_group_names")
+    @classmethod
+    def _group_names(cls, names: list[str] | None) -> list[str] | None:
+        if not names:
+            return None
+        if any(not name.strip() for name in names):
+            raise ValueError("contains an empty name")
+        return [name.strip() for name in names]
+
+    @property
+    def merged(self) -> bool:
+        """One stream over several log groups."""
+        return self.log_group_name is None
+
     @model_validator(mode="after")
     def _one_stream_selector(self) -> CustomLogReport:
+        chosen = [self.log_group_name, self.log_group_prefix, self.log_group_names]
+        if sum(value is not None for value in chosen) != 1:
+            raise ValueError(
+                "needs exactly one of log_group_name (one log group), log_group_prefix or log_group_names "
+                "(one stream over many log groups)"
+            )
         if self.query and (self.log_stream_names or self.log_stream_name_prefix or self.filter_pattern):
             raise ValueError(
                 "query cannot be combined with log_stream_names, log_stream_name_prefix or filter_pattern; "
@@ -278,6 +338,21 @@ class CloudWatchLogsConfig(BaseModel):
         f"{MAX_ACCOUNT_IDENTIFIERS}). Leave empty for every linked account.",
         examples=[["210987654321"]],
     )
+    message_format: Literal["raw", "json", "auto"] = _field(
+        20,
+        "Message Format",
+        "raw: records as CloudWatch returns them. json: adds message_json, the message as an object when it is a "
+        "JSON object. auto: also adds typed columns for VPC flow logs, Lambda START/END/REPORT lines and API "
+        "Gateway access logs (JSON presets). The raw message is always kept. Parsing costs CPU, not API calls.",
+        default="raw",
+    )
+    vpc_flow_log_format: str | None = _field(
+        21,
+        "VPC Flow Log Format",
+        "With Message Format auto: the custom format of your VPC flow logs, as configured on the flow log. Leave "
+        "empty for the default (version 2) format. Custom reports can override it.",
+        examples=["${version} ${vpc-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action}"],
+    )
     max_concurrent_queries: int = _field(
         19,
         "Concurrent Logs Insights Queries",
@@ -290,7 +365,13 @@ class CloudWatchLogsConfig(BaseModel):
     )
 
     @field_validator(
-        "role_arn", "log_group_prefix", "endpoint_url", "sts_endpoint_url", "role_external_id", mode="before"
+        "role_arn",
+        "log_group_prefix",
+        "endpoint_url",
+        "sts_endpoint_url",
+        "role_external_id",
+        "vpc_flow_log_format",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -334,6 +415,18 @@ class CloudWatchLogsConfig(BaseModel):
     @classmethod
     def _blank_date_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("vpc_flow_log_format")
+    @classmethod
+    def _flow_log_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            vpc_fields(value)
+        return value
+
+    @field_validator("message_format", mode="before")
+    @classmethod
+    def _blank_format_is_raw(cls, value: Any) -> Any:
+        return "raw" if value in (None, "") else value
 
     @field_validator("account_identifiers")
     @classmethod

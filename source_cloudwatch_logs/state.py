@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +220,38 @@ def usable_position(stream_state: Any, at_ms: int) -> tuple[StreamPosition | Non
         problems.append(f"its `{LAG_KEY}` is not a number of milliseconds; it was ignored")
         lag = 0
     return StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag), "; ".join(problems) or None
+
+
+GROUPS_KEY = "log_groups"  # a merged stream's state: each log group's own state (merged.py)
+
+
+def usable_group_positions(
+    stream_state: Any, groups: Iterable[str], at_ms: int
+) -> tuple[dict[str, StreamPosition | None], list[str]]:
+    """A merged stream's state: the usable position of each of its log groups now (None: start from the start),
+    and what to tell the user (entries that are unusable, or whose group is gone and which are dropped)."""
+    groups = list(groups)
+    if not isinstance(stream_state, dict) or not stream_state:
+        return dict.fromkeys(groups), []
+    entries = stream_state.get(GROUPS_KEY)
+    problems: list[str] = []
+    if not isinstance(entries, dict):  # the older shape of one group: every group starts there
+        position, problem = usable_position(stream_state, at_ms)
+        if problem:
+            problems.append(f"its state ({problem})")
+        return dict.fromkeys(groups, position), problems
+    positions: dict[str, StreamPosition | None] = {}
+    for group in groups:
+        entry = entries.get(group)
+        position, problem = usable_position(entry, at_ms) if entry is not None else (None, None)
+        if problem:
+            problems.append(
+                f"log group '{group}': {problem}" + ("; it starts from its beginning" if position is None else "")
+            )
+        positions[group] = position
+    for gone in sorted(set(entries) - set(groups)):
+        problems.append(f"log group '{gone}' no longer exists (or no longer matches): its position is dropped")
+    return positions, problems
 
 
 def _integer(value: Any) -> int | None:

@@ -7,7 +7,7 @@ events into records and ties the two together.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
@@ -24,6 +24,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.formats import MessageParser
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
 from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
@@ -89,6 +90,7 @@ class StreamContext:
     in_flight: InFlight | None  # FilterLogEvents pages in the works at once (pacing.py); None: Logs Insights
     region: str = ""  # the region every record names
     batched: bool = False  # records travel a page at a time (batches.py)
+    parser: MessageParser | None = None  # columns parsed from the message (formats.py); None: raw
 
 
 class LogEventsPartition(Partition):
@@ -100,7 +102,7 @@ class LogEventsPartition(Partition):
         self._start, self._end = window_bounds(stream_slice)
         self._hash = hash((context.definition.name, self._start, self._end))
         self._findings = WindowFindings()
-        self._max_lag, self._newest, self._late_events = 0, -1, 0
+        self._max_lag, self._newest, self._late_events, self._unparsed = 0, -1, 0, 0
 
     @property
     def findings(self) -> WindowFindings:
@@ -118,7 +120,7 @@ class LogEventsPartition(Partition):
     def read(self) -> Iterable[Record]:
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, stream_slice = definition.name, self._slice
-        self._max_lag, self._newest, self._late_events = 0, -1, 0
+        self._max_lag, self._newest, self._late_events, self._unparsed = 0, -1, 0, 0
         pages = iter(self._context.read_window(self._start, self._end))
         in_flight = self._context.in_flight
         while True:
@@ -146,7 +148,7 @@ class LogEventsPartition(Partition):
         newest, max_lag = self._newest, self._max_lag
         self._findings = WindowFindings(newest_ms=newest if newest >= 0 else None, max_lag_ms=max_lag)
         late.window_done(max_lag)
-        progress.window_done(name, late_events=self._late_events, max_lag_ms=max_lag)
+        progress.window_done(name, late_events=self._late_events, max_lag_ms=max_lag, unparsed=self._unparsed)
 
     def _records(self, events: list[dict[str, Any]], popping: bool = False) -> Iterator[dict[str, Any]]:
         """The page's events as records (the API's fields, `event_time` and `logGroupName`), in order (popped
@@ -154,7 +156,8 @@ class LogEventsPartition(Partition):
         group = self._context.definition.group.name
         account, region = self._context.definition.group.account_id, self._context.region
         late_before, late_after = self._context.late.before_ms, self._context.late.ingested_after_ms
-        max_lag, newest, late_events = self._max_lag, self._newest, self._late_events
+        max_lag, newest, late_events, unparsed = self._max_lag, self._newest, self._late_events, self._unparsed
+        parse = self._context.parser.parse if self._context.parser is not None else None
         last_second, last_second_text = -1, ""
         for event in _popped(events) if popping else events:
             timestamp = event["timestamp"]
@@ -172,8 +175,14 @@ class LogEventsPartition(Partition):
             event["logGroupName"] = group
             event["accountId"] = account
             event["awsRegion"] = region
+            if parse is not None:
+                columns = parse(event.get("message") or "")
+                if columns is None:
+                    unparsed += 1
+                else:
+                    event.update(columns)
             yield event
-        self._max_lag, self._newest, self._late_events = max_lag, newest, late_events
+        self._max_lag, self._newest, self._late_events, self._unparsed = max_lag, newest, late_events, unparsed
 
 
 def _popped(events: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -193,6 +202,7 @@ class WindowPartitionGenerator(PartitionGenerator):
             name,
             f"time windows of {window_ms / 60_000:.0f} min up to {iso_utc(end_ms)}",
             lookback_ms=self._context.lookback_ms,
+            parsed_as=self._context.definition.parsing.message_format if self._context.parser else "",
         )
         count = 0
         for stream_slice in self._cursor.stream_slices():
@@ -202,9 +212,31 @@ class WindowPartitionGenerator(PartitionGenerator):
 
 
 def build_stream(*, definition: StreamDefinition, position: StreamPosition | None, plan: SyncPlan) -> DefaultStream:
-    """A concurrent stream whose cursor cuts `[resume, plan.end_ms)` into windows and checkpoints each.
+    """A concurrent stream whose cursor cuts `[resume, plan.end_ms)` into windows and checkpoints each."""
+    cursor, context = window_reader(definition=definition, position=position, plan=plan)
+    return DefaultStream(
+        partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),
+        name=definition.name,
+        json_schema=definition.schema,
+        primary_key=[PRIMARY_KEY],
+        cursor_field=CursorField(CURSOR_FIELD),
+        logger=plan.logger,
+        cursor=cursor,
+    )
 
-    `position` is the stream's usable state (None: no state). A stream with state re-reads behind its watermark
+
+def window_reader(
+    *,
+    definition: StreamDefinition,
+    position: StreamPosition | None,
+    plan: SyncPlan,
+    slice_partition: Mapping[str, Any] | None = None,
+    on_change: Callable[[], None] | None = None,
+) -> tuple[WindowCursor, StreamContext]:
+    """The cursor and the partitions' shared context of one log group's reading (a stream, or a merged stream's
+    member: its windows tagged with `slice_partition`, its changes reported to `on_change`).
+
+    `position` is the group's usable state (None: no state). A group with state re-reads behind its watermark
     what its learned lag asks for (lookback.py), and from its newest event on: what landed in the quiet stretch
     after it arrived late whatever its lag.
     """
@@ -238,6 +270,8 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         window_ms=window_ms,
         state_manager=plan.state_manager,
         repository=plan.repository,
+        slice_partition=slice_partition,
+        on_change=on_change,
     )
     read_window: Callable[[int, int], Iterator[list[dict[str, Any]]]]
     if definition.insights is not None:  # a query holds no FilterLogEvents slot: LogsInsights has its own limit
@@ -255,13 +289,6 @@ def build_stream(*, definition: StreamDefinition, position: StreamPosition | Non
         in_flight=plan.in_flight if definition.insights is None else None,
         region=config.region_name,
         batched=plan.batched_records,
+        parser=definition.parsing.parser(),
     )
-    return DefaultStream(
-        partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),
-        name=definition.name,
-        json_schema=definition.schema,
-        primary_key=[PRIMARY_KEY],
-        cursor_field=CursorField(CURSOR_FIELD),
-        logger=plan.logger,
-        cursor=cursor,
-    )
+    return cursor, context

@@ -33,7 +33,8 @@ def test_spec_renders_plain_types_secrets_and_order() -> None:
     assert sorted(orders) == list(range(len(orders)))
     assert all(field.get("title") and field.get("description") for field in properties.values())
     report = properties["custom_log_reports"]["items"]
-    assert report["type"] == "object" and report["required"] == ["name", "log_group_name"]
+    # One of log_group_name, log_group_prefix and log_group_names is required: the model says which is missing.
+    assert report["type"] == "object" and report["required"] == ["name"]
     assert properties["session_duration"] == {
         "default": 3600,
         "description": properties["session_duration"]["description"],
@@ -104,7 +105,20 @@ REPORT = {"name": "r", "log_group_name": "g"}
         ({**BASE, "endpoint_url": "localhost:4566"}, "`endpoint_url` must be an http:// or https:// URL"),
         ({**BASE, "endpoint_url": "file:///etc/passwd"}, "`endpoint_url` must be an http:// or https:// URL"),
         ({**BASE, "aws_access_key_id": "AKID"}, "aws_access_key_id and aws_secret_access_key go together"),
-        ({**BASE, "custom_log_reports": [{"name": "r"}]}, "`custom_log_reports[0].log_group_name` is required"),
+        (
+            {**BASE, "custom_log_reports": [{"name": "r"}]},
+            "`custom_log_reports[0]` needs exactly one of log_group_name (one log group), log_group_prefix or "
+            "log_group_names (one stream over many log groups)",
+        ),
+        (
+            {**BASE, "custom_log_reports": [{**REPORT, "log_group_prefix": "/aws/lambda/"}]},
+            "`custom_log_reports[0]` needs exactly one of log_group_name",
+        ),
+        ({**BASE, "message_format": "xml"}, "`message_format` Input should be 'raw', 'json' or 'auto'"),
+        (
+            {**BASE, "vpc_flow_log_format": "version srcaddr"},
+            "`vpc_flow_log_format` has no ${field} in it; copy the flow log's format",
+        ),
         (
             {**BASE, "custom_log_reports": [{**REPORT, "log_stream_names": ["a"], "log_stream_name_prefix": "a"}]},
             "`custom_log_reports[0]` log_stream_names and log_stream_name_prefix cannot be used together",

@@ -1,0 +1,133 @@
+"""A merged stream: one stream over many log groups (a custom report with `log_group_prefix` or
+`log_group_names`), each group read exactly as a stream of its own and keeping its own position.
+
+State: `{"timestamp": <the lowest watermark>, "log_groups": {"<group>": <the group's state, as a stream's>}}`.
+The top-level `timestamp` is informative (and what a destination shows); each group resumes from its own entry,
+so a busy group never holds back a quiet one, nor hides its late events. A group without an entry (created since,
+or new to the prefix) starts from `start_date` or its oldest data; an entry whose group no longer exists is
+dropped, with a log line. A state with a `timestamp` but no `log_groups` (the stream used to read one group) is
+every group's starting position.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
+from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+from source_cloudwatch_logs.cursor import WindowCursor
+from source_cloudwatch_logs.discovery import MergedDefinition
+from source_cloudwatch_logs.plan import SyncPlan
+from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
+from source_cloudwatch_logs.state import GROUPS_KEY, StreamPosition
+from source_cloudwatch_logs.streams import LogEventsPartition, StreamContext, window_reader
+
+GROUP_KEY = "log_group"  # a window's log group, in its slice's partition
+
+
+class MergedCursor(Cursor):
+    """The stream's state, made of its groups' cursors (each a `WindowCursor` that reports its changes here)."""
+
+    def __init__(
+        self, *, stream_name: str, state_manager: ConnectorStateManager, repository: MessageRepository
+    ) -> None:
+        self._stream_name = stream_name
+        self._state_manager = state_manager
+        self._repository = repository
+        self._members: dict[str, WindowCursor] = {}
+        self._lock = threading.RLock()
+
+    def add(self, group: str, cursor: WindowCursor) -> None:
+        self._members[group] = cursor
+
+    @property
+    def state(self) -> MutableMapping[str, Any]:
+        groups = {group: cursor.state for group, cursor in sorted(self._members.items())}
+        state: dict[str, Any] = {GROUPS_KEY: groups}
+        if groups:
+            state[CURSOR_FIELD] = min(int(entry[CURSOR_FIELD]) for entry in groups.values())
+        return state
+
+    def observe(self, record: Record) -> None:
+        pass
+
+    def should_be_synced(self, record: Record) -> bool:
+        return True
+
+    def close_partition(self, partition: Partition) -> None:
+        stream_slice = partition.to_slice()
+        if not isinstance(stream_slice, StreamSlice):
+            raise ValueError("a merged stream's window without its log group")
+        group = str(stream_slice.partition[GROUP_KEY])
+        self._members[group].close_partition(partition)  # reports back through `changed`
+
+    def ensure_at_least_one_state_emitted(self) -> None:
+        self.changed()
+
+    def changed(self) -> None:
+        with self._lock:
+            self._state_manager.update_state_for_stream(self._stream_name, None, self.state)
+            self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+
+
+class MergedPartitionGenerator(PartitionGenerator):
+    """The windows of every group, one group after the other in turn, so all groups are read at once."""
+
+    def __init__(self, *, name: str, members: list[tuple[StreamContext, WindowCursor]], plan: SyncPlan) -> None:
+        self._name = name
+        self._members = members
+        self._plan = plan
+
+    def generate(self) -> Iterable[Partition]:
+        progress = self._plan.progress
+        parser = next((context.parser for context, _ in self._members), None)
+        progress.stream_started(
+            self._name,
+            f"{len(self._members)} log groups up to the same end",
+            lookback_ms=max((context.lookback_ms for context, _ in self._members), default=0),
+            parsed_as=self._members[0][0].definition.parsing.message_format if parser is not None else "",
+        )
+        windows = [((context, window) for window in cursor.stream_slices()) for context, cursor in self._members]
+        count = 0
+        for turn in itertools.zip_longest(*windows):
+            for item in turn:
+                if item is not None:
+                    count += 1
+                    yield LogEventsPartition(item[0], item[1])
+        progress.windows_planned(self._name, count)
+
+
+def build_merged_stream(
+    *, definition: MergedDefinition, positions: Mapping[str, StreamPosition | None], plan: SyncPlan
+) -> DefaultStream:
+    cursor = MergedCursor(stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository)
+    members = []
+    for member in definition.members:
+        group = member.group.name
+        member_cursor, context = window_reader(
+            definition=member,
+            position=positions.get(group),
+            plan=plan,
+            slice_partition={GROUP_KEY: group},
+            on_change=cursor.changed,
+        )
+        cursor.add(group, member_cursor)
+        members.append((context, member_cursor))
+    return DefaultStream(
+        partition_generator=MergedPartitionGenerator(name=definition.name, members=members, plan=plan),
+        name=definition.name,
+        json_schema=definition.schema,
+        primary_key=[PRIMARY_KEY],
+        cursor_field=CursorField(CURSOR_FIELD),
+        logger=plan.logger,
+        cursor=cursor,
+    )
