@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -96,14 +96,18 @@ class MergedPartitionGenerator(PartitionGenerator):
             lookback_ms=max((context.lookback_ms for context, _ in self._members), default=0),
             parsed_as=self._members[0][0].definition.parsing.message_format if parser is not None else "",
         )
-        windows = [((context, window) for window in cursor.stream_slices()) for context, cursor in self._members]
         count = 0
-        for turn in itertools.zip_longest(*windows):
-            for item in turn:
-                if item is not None:
+        for turn in itertools.zip_longest(*(_partitions(context, cursor) for context, cursor in self._members)):
+            for partition in turn:
+                if partition is not None:
                     count += 1
-                    yield LogEventsPartition(item[0], item[1])
+                    yield partition
         progress.windows_planned(self._name, count)
+
+
+def _partitions(context: StreamContext, cursor: WindowCursor) -> Iterator[LogEventsPartition]:
+    for window in cursor.stream_slices():
+        yield LogEventsPartition(context, window)
 
 
 def build_merged_stream(
