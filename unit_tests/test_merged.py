@@ -1,0 +1,110 @@
+"""A merged stream's windows and state: each log group's own cursor, one state for the stream, property-tested
+over random finishing orders as the single-group cursor is (test_cursor.py)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from airbyte_cdk.models import Type
+from airbyte_cdk.sources.message import InMemoryMessageRepository
+
+from source_cloudwatch_logs.cursor import END_KEY, START_KEY
+from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
+from source_cloudwatch_logs.log_events import EventQuery
+from source_cloudwatch_logs.merged import GROUP_KEY, build_merged_stream
+from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES, StreamPosition, usable_group_positions
+from unit_tests.conftest import NOW, group, sync_plan
+
+DAY_MS = 86_400_000
+END = NOW - 60_000
+
+
+def _merged(
+    positions: dict[str, StreamPosition | None], stored: dict[str, int]
+) -> tuple[Any, InMemoryMessageRepository]:
+    plan = sync_plan(now_ms=NOW, end_ms=END)
+    members = tuple(
+        StreamDefinition(
+            name="merged",
+            group=group(name, creation_ms=NOW - 20 * DAY_MS, stored_bytes=size),
+            query=EventQuery(log_group=name),
+        )
+        for name, size in stored.items()
+    )
+    definition = MergedDefinition(name="merged", field="custom_log_reports[0]", members=members)
+    stream = build_merged_stream(definition=definition, positions=positions, plan=plan)
+    assert isinstance(plan.repository, InMemoryMessageRepository)
+    return stream, plan.repository
+
+
+def _states(repository: InMemoryMessageRepository) -> list[dict[str, Any]]:
+    return [
+        m.state.stream.stream_state.__dict__  # type: ignore[union-attr]
+        for m in repository.consume_queue()
+        if m.type == Type.STATE
+    ]
+
+
+def test_windows_of_every_group_take_turns_and_carry_their_group() -> None:
+    start = NOW - 2 * DAY_MS
+    stream, _ = _merged(
+        {"a": StreamPosition(start), "b": StreamPosition(start)}, {"a": 50 * TARGET_WINDOW_BYTES, "b": 0}
+    )
+    partitions = list(stream.generate_partitions())
+    groups = [p.to_slice().partition[GROUP_KEY] for p in partitions]
+    assert groups[:3] == ["a", "b", "a"]  # b's one window comes second, not after all of a's
+    assert groups.count("b") == 1 and groups.count("a") > 2
+    assert all(p.stream_name() == "merged" for p in partitions)
+
+
+def test_each_group_advances_on_its_own_in_any_finishing_order() -> None:
+    rng = random.Random(20261130)
+    for _ in range(30):
+        starts = {name: NOW - rng.randint(1, 5) * DAY_MS for name in ("a", "b", "c")}
+        stored = {name: rng.choice([0, 5, 60]) * TARGET_WINDOW_BYTES for name in starts}
+        stream, repository = _merged({n: StreamPosition(s) for n, s in starts.items()}, stored)
+        partitions = list(stream.generate_partitions())
+        by_group: dict[str, list[Any]] = {}
+        for partition in partitions:
+            by_group.setdefault(partition.to_slice().partition[GROUP_KEY], []).append(partition)
+        order = list(partitions)
+        rng.shuffle(order)
+        done: set[int] = set()
+        for partition in order:
+            stream.cursor.close_partition(partition)
+            done.add(id(partition))
+            state = _states(repository)[-1]
+            for name, windows in by_group.items():
+                contiguous = 0
+                while contiguous < len(windows) and id(windows[contiguous]) in done:
+                    contiguous += 1
+                expected = windows[contiguous - 1].to_slice()[END_KEY] if contiguous else starts[name]
+                assert state["log_groups"][name]["timestamp"] == expected, name
+            assert state["timestamp"] == min(entry["timestamp"] for entry in state["log_groups"].values())
+        assert {name: entry["timestamp"] for name, entry in stream.cursor.state["log_groups"].items()} == dict.fromkeys(
+            starts, END
+        )
+        assert all(p.to_slice()[START_KEY] < p.to_slice()[END_KEY] for p in partitions)
+
+
+def test_a_merged_stream_without_groups_reads_nothing_and_says_so_in_its_state() -> None:
+    stream, repository = _merged({}, {})
+    assert list(stream.generate_partitions()) == []
+    stream.cursor.ensure_at_least_one_state_emitted()
+    assert _states(repository) == [{"log_groups": {}}]
+
+
+def test_group_positions_of_a_state_new_groups_gone_groups_and_the_older_shape() -> None:
+    at = NOW
+    state = {"timestamp": NOW - DAY_MS, "log_groups": {"a": {"timestamp": NOW - DAY_MS}, "gone": {"timestamp": 1}}}
+    positions, problems = usable_group_positions(state, ["a", "new"], at)
+    assert positions == {"a": StreamPosition(NOW - DAY_MS), "new": None}
+    assert problems == ["log group 'gone' no longer exists (or no longer matches): its position is dropped"]
+    # A state of the report's single-group days: every group starts from it.
+    positions, problems = usable_group_positions({"timestamp": NOW - DAY_MS}, ["a", "b"], at)
+    assert positions == {"a": StreamPosition(NOW - DAY_MS), "b": StreamPosition(NOW - DAY_MS)} and problems == []
+    positions, problems = usable_group_positions({"log_groups": {"a": {"timestamp": "x"}}}, ["a"], at)
+    assert positions == {"a": None}
+    assert problems == ["log group 'a': its `timestamp` is not a number; it starts from its beginning"]
+    assert usable_group_positions(None, ["a"], at) == ({"a": None}, [])
