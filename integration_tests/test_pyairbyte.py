@@ -133,3 +133,51 @@ def test_pyairbyte_reads_into_duckdb_then_the_new_events_without_duplicates(
         expected_orders + rows(new, "2026/11/21/[$LATEST]b", "/aws/lambda/orders")
     )
     assert table_rows(second, "app_web") == rows(web, "web-1", "app/web")
+
+
+def test_pyairbyte_writes_a_merged_stream_to_one_table_with_typed_parsed_columns(
+    pyairbyte_python: Path, endpoint: str, logs: Any, tmp_path: Path
+) -> None:
+    """Issue 14: many Lambda log groups in one `lambda_logs` table; parsed columns are real DuckDB columns."""
+    base = now_ms() - DAY
+    report = "REPORT RequestId: {0}\tDuration: {1}.25 ms\tBilled Duration: {2} ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t"
+    for n, name in enumerate(("orders", "payments", "refunds")):
+        put_events(
+            logs,
+            f"/aws/lambda/{name}",
+            "2026/11/30/[$LATEST]a",
+            [
+                (base + n * 10, f"START RequestId: {name} Version: $LATEST"),
+                (base + n * 10 + 1, report.format(name, n, n + 1)),
+            ],
+        )
+    access = {"requestId": "r1", "httpMethod": "GET", "path": "/orders/1", "status": "503", "responseLength": "12"}
+    put_events(logs, "/aws/apigateway/shop", "prod", [(base, json.dumps(access))])
+    settings = config(
+        endpoint,
+        log_group_prefix="/aws/apigateway/",
+        message_format="auto",
+        custom_log_reports=[{"name": "lambda_logs", "log_group_prefix": "/aws/lambda/"}],
+    )
+    result = run_pyairbyte(
+        pyairbyte_python,
+        tmp_path,
+        {"config": settings, "cache_dir": str(tmp_path / "cache"), "local_executable": str(ENTRY_POINT)},
+    )
+    assert sorted(result["tables"]) == ["_aws_apigateway_shop", "lambda_logs"]
+    lambda_logs = result["tables"]["lambda_logs"]
+    assert sorted({row[4] for row in lambda_logs["rows"]}) == [
+        "/aws/lambda/orders",
+        "/aws/lambda/payments",
+        "/aws/lambda/refunds",
+    ]
+    assert len(lambda_logs["rows"]) == 6
+    types = lambda_logs["types"]
+    assert (types["lambda_duration_ms"], types["lambda_billed_duration_ms"], types["lambda_request_id"]) == (
+        "DECIMAL(38,9)",  # PyAirbyte maps a JSON-schema number to it
+        "BIGINT",
+        "VARCHAR",
+    )
+    assert types["message_json"] == "JSON" and types["message"] == "VARCHAR"
+    access_types = result["tables"]["_aws_apigateway_shop"]["types"]
+    assert (access_types["apigw_status"], access_types["apigw_path"]) == ("BIGINT", "VARCHAR")

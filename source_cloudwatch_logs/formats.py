@@ -72,6 +72,7 @@ APIGW_KEYS: dict[str, tuple[str, str]] = {
     "requestTime": ("apigw_request_time", "string"),
     "httpMethod": ("apigw_http_method", "string"),
     "resourcePath": ("apigw_resource_path", "string"),
+    "path": ("apigw_path", "string"),
     "routeKey": ("apigw_route_key", "string"),
     "status": ("apigw_status", "integer"),
     "protocol": ("apigw_protocol", "string"),

@@ -9,7 +9,7 @@ The job: {"config": {...}, "cache_dir": "...", and either "local_executable": "/
 or "docker_image": "airbyte/source-cloudwatch-logs:dev"}. It runs check(), select_all_streams() and read()
 into the cache (the cache keeps the incremental state, so a second run with the same cache_dir reads only new
 events), then prints one JSON line: the check result, the records this read processed, and per table its
-columns and its rows as [eventid, timestamp, message, logstreamname, loggroupname].
+columns, their DuckDB types and its rows as [eventid, timestamp, message, logstreamname, loggroupname].
 
 Only the standard library and PyAirbyte are imported: this file never runs in the connector's environment.
 """
@@ -48,14 +48,18 @@ def tables(cache: Any) -> dict[str, Any]:
         if name.startswith("_airbyte_"):  # PyAirbyte's own bookkeeping (state, stream names)
             continue
         columns = cache.run_sql_query(
-            "SELECT column_name FROM information_schema.columns "
+            "SELECT column_name, data_type FROM information_schema.columns "
             f"WHERE table_schema = '{schema}' AND table_name = '{name}' ORDER BY ordinal_position"
         )
         rows = cache.run_sql_query(
             f'SELECT eventid, "timestamp", message, logstreamname, loggroupname FROM "{schema}"."{name}" '
             'ORDER BY "timestamp", eventid'
         )
-        found[name] = {"columns": [c["column_name"] for c in columns], "rows": [list(r.values()) for r in rows]}
+        found[name] = {
+            "columns": [c["column_name"] for c in columns],
+            "types": {c["column_name"]: c["data_type"] for c in columns},
+            "rows": [list(r.values()) for r in rows],
+        }
     return found
 
 
