@@ -2,10 +2,11 @@
 
 1. Starts the local CloudWatch Logs endpoint (moto, behind testkit's fake, which answers FilterLogEvents the way
    AWS does) in the connector's environment (testkit/server_process.py).
-2. Seeds about 4,500 events over the last three days: API Gateway REST and HTTP API access logs, Lambda logs,
-   an application log (demo/seed.py).
+2. Seeds about 5,200 events over the last three days: API Gateway REST and HTTP API access logs, the logs of two
+   Lambda functions, an application log (demo/seed.py).
 3. Runs the connector's own executable through PyAirbyte (check, discover, read) into a DuckDB cache.
-4. Queries the cache: rows per stream; requests by status and path, parsed from the access logs' JSON.
+4. Queries the cache: rows per stream; requests by status and path from the access logs' parsed columns
+   (message_format auto); Lambda durations per function from one merged `lambda_logs` table.
 5. Adds a few requests and syncs again: only those are read, from the state PyAirbyte keeps in the cache.
 
 It runs in the PyAirbyte environment (.venv-pyairbyte: PyAirbyte, DuckDB, boto3), with the parts of testkit
@@ -42,19 +43,17 @@ from testkit.server_process import fake_cloudwatch  # noqa: E402
 CONNECTOR = ROOT / ".venv" / "bin" / "source-cloudwatch-logs"
 CONNECTOR_PYTHON = ROOT / ".venv" / "bin" / "python"
 INGESTION_DELAY_S = 300  # the connector's default: a sync reads up to 5 minutes before now
+LAMBDA_STREAM = "lambda_logs"
 
+# message_format auto: the access logs' fields are typed columns (apigw_*), no JSON extraction needed.
 ACCESS_LOGS_SQL = """
-WITH access AS (
-    SELECT 'REST' AS api, message FROM {rest}
+WITH requests AS (
+    SELECT 'REST' AS api, apigw_http_method AS method, regexp_replace(apigw_path, '/[0-9]+$', '/{{id}}') AS route,
+           apigw_status AS status
+    FROM {rest}
     UNION ALL
-    SELECT 'HTTP' AS api, message FROM {http}
-),
-requests AS (
-    SELECT api,
-           json_extract_string(message, '$.httpMethod') AS method,
-           regexp_replace(json_extract_string(message, '$.path'), '/[0-9]+$', '/{{id}}') AS route,
-           json_extract_string(message, '$.status') AS status
-    FROM access
+    SELECT 'HTTP', apigw_http_method, regexp_replace(apigw_path, '/[0-9]+$', '/{{id}}'), apigw_status
+    FROM {http}
 )
 """
 
@@ -73,25 +72,26 @@ BY_ROUTE_SQL = (
     ACCESS_LOGS_SQL
     + """
 SELECT api, method, route, count(*) AS requests,
-       count(*) FILTER (WHERE status LIKE '4%') AS "4xx",
-       count(*) FILTER (WHERE status LIKE '5%') AS "5xx"
+       count(*) FILTER (WHERE status BETWEEN 400 AND 499) AS "4xx",
+       count(*) FILTER (WHERE status >= 500) AS "5xx"
 FROM requests
 GROUP BY ALL
 ORDER BY requests DESC, api, route
 """
 )
 
+# One merged table for every Lambda function, its REPORT lines parsed into lambda_* columns.
 LAMBDA_SQL = """
-SELECT count(*) AS invocations,
-       round(quantile_cont(duration_ms, 0.5), 1) AS p50_ms,
-       round(quantile_cont(duration_ms, 0.95), 1) AS p95_ms,
-       count(*) FILTER (WHERE cold) AS cold_starts
-FROM (
-    SELECT regexp_extract(message, 'Duration: ([0-9.]+) ms', 1)::DOUBLE AS duration_ms,
-           message LIKE '%Init Duration%' AS cold
-    FROM {table}
-    WHERE message LIKE 'REPORT %'
-)
+SELECT loggroupname AS function_log_group,
+       count(*) AS invocations,
+       round(quantile_cont(lambda_duration_ms, 0.5), 1) AS p50_ms,
+       round(quantile_cont(lambda_duration_ms, 0.95), 1) AS p95_ms,
+       max(lambda_max_memory_used_mb) AS max_memory_mb,
+       count(lambda_init_duration_ms) AS cold_starts
+FROM {table}
+WHERE message_kind = 'lambda_report'
+GROUP BY loggroupname
+ORDER BY loggroupname
 """
 
 
@@ -139,6 +139,12 @@ def main() -> None:
             "aws_secret_access_key": "demo",
             "endpoint_url": endpoint,
             "ingestion_delay_seconds": INGESTION_DELAY_S,
+            "log_group_prefix": "/aws/apigateway/",  # one stream per access log group
+            "message_format": "auto",  # JSON, Lambda and VPC flow log lines parsed into typed columns
+            "custom_log_reports": [
+                {"name": LAMBDA_STREAM, "log_group_prefix": "/aws/lambda/"},  # every Lambda function: one table
+                {"name": "orders_service", "log_group_name": seed.APP_GROUP},
+            ],
         }
         step("PyAirbyte: get_source(local_executable=.venv/bin/source-cloudwatch-logs), check(), read() into DuckDB")
         source = ab.get_source("source-cloudwatch-logs", config=config, local_executable=CONNECTOR)
@@ -175,7 +181,7 @@ def rest_rows(cache: Any) -> int:
 
 
 def report(cache: Any) -> None:
-    step("Rows per stream (one DuckDB table per log group)")
+    step(f"Rows per stream (a table per access log group; {LAMBDA_STREAM} merges every /aws/lambda/ group)")
     counts = []
     for stream in sorted(cache.streams):
         name = table_name(cache, stream)
@@ -184,12 +190,12 @@ def report(cache: Any) -> None:
     print(table(counts))
 
     rest, http = table_name(cache, seed.REST_GROUP), table_name(cache, seed.HTTP_GROUP)
-    step("Access logs: requests by status code (json_extract_string over the `message` column)")
+    step("Access logs: requests by status code (typed apigw_* columns: no JSON extraction in the SQL)")
     print(table(cache.run_sql_query(BY_STATUS_SQL.format(rest=rest, http=http))))
     step("Access logs: requests by route")
     print(table(cache.run_sql_query(BY_ROUTE_SQL.format(rest=rest, http=http))))
-    step("Lambda durations from the REPORT lines")
-    print(table(cache.run_sql_query(LAMBDA_SQL.format(table=table_name(cache, seed.LAMBDA_GROUP)))))
+    step(f"Lambda durations per function, from the parsed REPORT lines of the merged {LAMBDA_STREAM} table")
+    print(table(cache.run_sql_query(LAMBDA_SQL.format(table=table_name(cache, LAMBDA_STREAM)))))
 
 
 def print_real_account_help() -> None:

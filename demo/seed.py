@@ -22,6 +22,7 @@ ACCOUNT = "123456789012"
 REST_GROUP = "/aws/apigateway/orders-api/access"
 HTTP_GROUP = "/aws/apigateway/payments-api/access"
 LAMBDA_GROUP = "/aws/lambda/orders-handler"
+PAYMENTS_LAMBDA_GROUP = "/aws/lambda/payments-handler"
 APP_GROUP = "app/orders-service"
 
 USER_AGENTS = [
@@ -137,7 +138,7 @@ def _iso(ms: int) -> str:
 
 
 def generate(now_ms: int, days: int = 3, settle_ms: int = 10 * MINUTE, seed: int = 2026) -> list[LogGroupData]:
-    """About 4,500 events over the last `days` days, ending `settle_ms` before now."""
+    """About 5,200 events over the last `days` days, ending `settle_ms` before now."""
     rng = random.Random(seed)
     start, end = now_ms - days * DAY, now_ms - settle_ms
 
@@ -156,6 +157,13 @@ def generate(now_ms: int, days: int = 3, settle_ms: int = 10 * MINUTE, seed: int
         stream = instances.setdefault(key, f"{key[0]}/[$LATEST]{rng.getrandbits(128):032x}")
         lambda_invocation(rng, lam, stream, t)
 
+    payments = LogGroupData(PAYMENTS_LAMBDA_GROUP)
+    payment_instances: dict[tuple[str, int], str] = {}
+    for t in _times(rng, 200, start, end):
+        key = (_iso(t)[:10].replace("-", "/"), rng.randrange(2))
+        stream = payment_instances.setdefault(key, f"{key[0]}/[$LATEST]{rng.getrandbits(128):032x}")
+        lambda_invocation(rng, payments, stream, t)
+
     app = LogGroupData(APP_GROUP)
     for t in _times(rng, 500, start, end):
         level = rng.choices(["INFO", "WARN", "ERROR"], weights=[85, 11, 4])[0]
@@ -165,7 +173,7 @@ def generate(now_ms: int, days: int = 3, settle_ms: int = 10 * MINUTE, seed: int
             "ERROR": "inventory service unavailable: connection reset by peer",
         }[level]
         app.add(f"orders-service-{rng.randint(1, 3)}", t, f"{_iso(t)} {level} [orders-service] {text}")
-    return [rest, http, lam, app]
+    return [rest, http, lam, payments, app]
 
 
 def put(client: Any, groups: Iterable[LogGroupData]) -> int:
