@@ -4,7 +4,8 @@ Scenarios (each prints one row of the table at the end):
   1. quota   40 log groups, ~300k events, 80 ms latency per call, FilterLogEvents and DescribeLogGroups each
              limited to 5/s by the fake endpoint (testkit's fake, in its own process).
   2. cpu     one log group of 1M events from the fast fake (precomputed pages, no latency, no limit), and plain
-             boto3 paging of the same pages in the same run for comparison.
+             boto3 paging of the same pages in the same run for comparison; the same read with
+             message_format json (every message is an API Gateway JSON access log line).
   3. memory  the fast fake with 100k events, to compare peak RSS with the 1M run.
   4. discover 5000 log groups, DescribeLogGroups limited to 5/s, 80 ms latency.
   6. quota   10 log groups of 1 MB pages at 25, 10 and 5 requests/s (the defaults of us-east-1, eu-west-1,
@@ -120,11 +121,11 @@ def quota_scenario(endpoint: str, workdir: Path, groups: int, events: int) -> Ro
     )
 
 
-def cpu_scenario(workdir: Path, events: int, repeats: int) -> tuple[Row, Row, Measured]:
+def cpu_scenario(workdir: Path, events: int, repeats: int, message_format: str = "raw") -> tuple[Row, Row, Measured]:
     """The connector's own cost: the median of `repeats` reads (a shared 2-core machine is noisy)."""
     fast_fake = [sys.executable, "-m", "benchmarks.fast_fake", "--events", str(events), "--now-ms", str(now_ms())]
     with ready_process(fast_fake) as endpoint:
-        settings = config(endpoint, requests_per_second=1000)
+        settings = config(endpoint, requests_per_second=1000, message_format=message_format)
         catalog = discovered(measure("discover", workdir, settings))
         runs = sorted((measure("read", workdir, settings, catalog) for _ in range(repeats)), key=lambda r: r.wall_s)
         run = runs[len(runs) // 2]
@@ -138,8 +139,9 @@ def cpu_scenario(workdir: Path, events: int, repeats: int) -> tuple[Row, Row, Me
         progress = [line for line in run.output.open("rb") if b'"message":"Progress: ' in line][-1]
         match = re.search(rb"events \((\d+)/s\) in ([0-9.]+) s", progress)
         read_phase = f"read phase {int(match.group(1)) if match else 0} events/s in {float(match.group(2)) if match else 0:.1f} s"
+        label = "" if message_format == "raw" else f", {message_format}"
         connector = Row(
-            scenario=f"2 cpu: connector, {events // 1000}k events",
+            scenario=f"2 cpu: connector{label}, {events // 1000}k events",
             wall_s=run.wall_s,
             events=len(ids),
             peak_rss_mb=run.peak_rss_mb,
@@ -220,12 +222,13 @@ def main() -> None:
             rows.append(discover_scenario(endpoint, workdir, args.groups))
         print("scenarios 2 and 3: connector CPU cost and memory ...", flush=True)
         big, boto, big_run = cpu_scenario(workdir, args.events, repeats=3)
+        parsed, _, _ = cpu_scenario(workdir, args.events, repeats=3, message_format="json")
         small, _, _ = cpu_scenario(workdir, args.events // 10, repeats=1)
         rss_first_tenth, rss_rest = big_run.rss_between(0, 0.1), big_run.rss_between(0.1, 1.0)
         series = " ".join(
             f"{int(share * 100)}%:{big_run.rss_between(0, share):.0f}" for share in (0.1, 0.25, 0.5, 0.75, 1)
         )
-        rows += [big, boto, small]
+        rows += [big, parsed, boto, small]
     print("scenario 5: late arrivals over several syncs ...", flush=True)
     lagged = lagged_rows()
     print("scenario 6: reading at each region's quota ...", flush=True)
@@ -254,6 +257,8 @@ def main() -> None:
         "1. quota: throttled calls under 5%": quota.throttles < 0.05 * max(quota_calls, 1),
         "2. cpu: read phase at least 1.0x plain boto3 paging": read_phase_rate(big) >= boto.events_per_s
         and big.delivered == "all",
+        "2. cpu: message_format json within 20% of raw (wall, median of 3)": parsed.wall_s <= 1.2 * big.wall_s
+        and parsed.delivered == "all",
         "3. memory: peak RSS under 250 MB": big.peak_rss_mb < 250,
         "3. memory: no growth from 100k to 1M events delivered (within 10%)": rss_rest <= rss_first_tenth * 1.10,
         "4. discover: within 1.25x of the bound": discover.lower_bound_s is not None

@@ -8,6 +8,7 @@
   events, and API Gateway access logs in the JSON presets (REST and HTTP APIs). `message_kind` says which.
 
 Each line is parsed once, with orjson; a line that matches no format only leaves the added columns out (null).
+Records written a page at a time (batches.py) carry `message_json` as the message's own, checked, text.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class Parsing:
     def columns(self) -> dict[str, dict[str, Any]]:
         return columns(self.message_format, self.flow_log_format)
 
-    def parser(self) -> MessageParser | None:
-        return None if self.message_format == RAW else MessageParser(self.message_format, self.flow_log_format)
+    def parser(self, *, fragments: bool = False) -> MessageParser | None:
+        if self.message_format == RAW:
+            return None
+        return MessageParser(self.message_format, self.flow_log_format, fragments=fragments)
 
 
 RAW_MESSAGES = Parsing()
@@ -130,8 +133,12 @@ def columns(message_format: str, flow_log_format: str | None = None) -> dict[str
 class MessageParser:
     """Turns one message into the columns its format adds (`parse`); `None` when it adds none."""
 
-    def __init__(self, message_format: str, flow_log_format: str | None = None) -> None:
+    def __init__(self, message_format: str, flow_log_format: str | None = None, *, fragments: bool = False) -> None:
+        """`fragments`: `message_json` is the message's own text, checked and written as is into the record's
+        JSON (orjson.Fragment) instead of a parsed object serialised again: for records serialised with orjson
+        (batches.py), where it halves the cost of `json`."""
         self.message_format = message_format
+        self._fragments = fragments
         self._vpc_fields = vpc_fields(flow_log_format) if message_format == AUTO else ()
         self._vpc_columns = [(vpc_column(f), f in VPC_INTEGER_FIELDS) for f in self._vpc_fields]
 
@@ -143,9 +150,17 @@ class MessageParser:
                 return None
             if not isinstance(document, dict):
                 return None
+            # A line break inside the message would end the record's line: such a message is serialised again.
+            value = (
+                orjson.Fragment(message)
+                if self._fragments and "\n" not in message and "\r" not in message
+                else document
+            )
             if self.message_format == JSON:
-                return {JSON_COLUMN: document}
-            return _known_json(document)
+                return {JSON_COLUMN: value}
+            row = _known_json(document)
+            row[JSON_COLUMN] = value
+            return row
         if self.message_format != AUTO:
             return None
         if message.startswith(("START RequestId: ", "END RequestId: ", "REPORT RequestId: ")):

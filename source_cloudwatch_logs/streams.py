@@ -289,6 +289,6 @@ def window_reader(
         in_flight=plan.in_flight if definition.insights is None else None,
         region=config.region_name,
         batched=plan.batched_records,
-        parser=definition.parsing.parser(),
+        parser=definition.parsing.parser(fragments=plan.batched_records),
     )
     return cursor, context
