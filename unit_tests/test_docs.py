@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from benchmarks.run import JSON_COST_LIMIT
 from source_cloudwatch_logs.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
@@ -134,6 +135,10 @@ def test_the_logs_insights_numbers_are_the_code_s() -> None:
     assert polled in section
     default = CloudWatchLogsConfig.model_fields["max_concurrent_queries"].default
     assert default == DEFAULT_MAX_CONCURRENT_QUERIES
+
+
+def test_the_parsing_cost_the_readme_quotes_is_what_the_benchmark_checks() -> None:
+    assert f"`json` costs at most {JSON_COST_LIMIT - 1:.0%} more wall time than `raw`" in README
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import jsonschema
+import orjson
 import pytest
 
 from source_cloudwatch_logs.formats import (
@@ -213,3 +214,14 @@ def test_the_declared_schema_holds_every_parsed_record() -> None:
         jsonschema.validate(record, schema)
         assert set(record) <= set(schema["properties"]), message
     assert set(columns(JSON)) == {"message_json"}
+
+
+def test_fragments_write_the_message_itself_and_never_a_line_break() -> None:
+    parser = MessageParser(JSON, fragments=True)
+    row = parser.parse('{"a": 1, "b": "ü"}')
+    assert row is not None and isinstance(row["message_json"], orjson.Fragment)
+    assert orjson.loads(orjson.dumps(row)) == {"message_json": {"a": 1, "b": "ü"}}
+    multi_line = parser.parse('{\n  "a": 1\n}\n')
+    assert multi_line == {"message_json": {"a": 1}}  # a line break would end the RECORD line: parsed instead
+    assert b"\n" not in orjson.dumps(multi_line)
+    assert MessageParser(AUTO, fragments=True).parse(APIGW) is not None
