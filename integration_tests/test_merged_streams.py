@@ -165,3 +165,18 @@ def test_parsed_columns_are_declared_and_typed_and_the_raw_message_is_kept(
     ] == [[], [], ["message_json"], [], []]
     finished = [line for line in as_json.logs("INFO") if line.startswith("Stream 'lambda_logs': finished")]
     assert finished[0].endswith("; 4 of 5 messages not JSON objects.")
+
+
+def test_a_merged_report_that_matches_no_group_yet_is_offered_and_checks(fake: FakeCloudWatch, tmp_path: Path) -> None:
+    settings = _settings(fake)
+    check = run_connector("check", tmp_path, settings)
+    assert check.connection_status == {"status": "SUCCEEDED"}
+    discovered = run_connector("discover", tmp_path, settings)
+    assert [s["name"] for s in discovered.catalog["streams"]] == ["lambda_logs"]
+    assert (
+        "`custom_log_reports[0].log_group_prefix` '/aws/lambda/' matches no log group in region us-east-1 (yet): "
+        "stream 'lambda_logs' reads the groups once they exist." in discovered.logs("WARN")
+    )
+    run = _read(tmp_path, settings)
+    assert run.records_of("lambda_logs") == []
+    assert run.stream_state("lambda_logs") == {"log_groups": {}}

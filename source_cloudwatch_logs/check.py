@@ -87,7 +87,7 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
     groups = [stream for stream in discovery.streams if isinstance(stream, StreamDefinition) and stream.field is None]
     unreadable: list[str] = []
     first_problem = None
-    readable = bool(reports)
+    readable = bool(reports) or any(isinstance(stream, MergedDefinition) for stream in discovery.streams)
     for group in itertools.islice(_family_first(groups), MAX_GROUP_PROBES):
         problem = _probe(logs, group)
         if problem is None:

@@ -232,6 +232,11 @@ def _merged(
             )
     else:
         groups = list(log_groups.list(report.log_group_prefix, field=f"{field}.log_group_prefix"))
+        if not groups:
+            logger.warning(
+                f"`{field}.log_group_prefix` '{report.log_group_prefix}' matches no log group in region "
+                f"{config.region_name} (yet): stream '{report.name}' reads the groups once they exist."
+            )
     parsing = parsing_of(config, report)
     members = []
     for group in sorted(groups, key=lambda g: g.name):

@@ -56,6 +56,16 @@ APIGW = (
 )
 
 
+CLOUDTRAIL = (
+    '{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/deploy",'
+    '"accountId":"123456789012"},"eventTime":"2026-11-30T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":'
+    '"CreateBucket","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.24","userAgent":"aws-cli/2.22.0",'
+    '"requestParameters":{"bucketName":"orders"},"responseElements":null,"requestID":"4QXJ8E7K2M1N5P0R","eventID":'
+    '"0b6f3c2a-1d4e-4f5a-9b8c-7d6e5f4a3b2c","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,'
+    '"recipientAccountId":"123456789012","eventCategory":"Management"}'
+)
+
+
 def auto(message: str, flow_log_format: str | None = None) -> dict[str, Any] | None:
     return MessageParser(AUTO, flow_log_format).parse(message)
 
@@ -144,6 +154,11 @@ def test_lambda_json_report_events_fill_the_same_columns() -> None:
     }
 
 
+def test_cloudtrail_events_are_json_objects_kept_whole() -> None:
+    assert auto(CLOUDTRAIL) == {"message_json": json.loads(CLOUDTRAIL), "message_kind": "json"}
+    assert MessageParser(JSON).parse(CLOUDTRAIL) == {"message_json": json.loads(CLOUDTRAIL)}
+
+
 def test_api_gateway_access_logs_get_typed_columns_from_the_quoted_presets() -> None:
     row = auto(APIGW)
     assert row is not None and row["message_json"] == json.loads(APIGW)
@@ -209,7 +224,7 @@ def test_the_declared_schema_holds_every_parsed_record() -> None:
         "logGroupName": "g",
         "awsRegion": "us-east-1",
     }
-    for message in [*VPC, START, END, REPORT, TIMEOUT, LAMBDA_JSON_REPORT, APIGW, '{"a": 1}']:
+    for message in [*VPC, START, END, REPORT, TIMEOUT, LAMBDA_JSON_REPORT, APIGW, CLOUDTRAIL, '{"a": 1}']:
         record = {**base, "message": message, **(auto(message) or {})}
         jsonschema.validate(record, schema)
         assert set(record) <= set(schema["properties"]), message
