@@ -157,7 +157,7 @@ class LogEventsPartition(Partition):
         account, region = self._context.definition.group.account_id, self._context.region
         late_before, late_after = self._context.late.before_ms, self._context.late.ingested_after_ms
         max_lag, newest, late_events, unparsed = self._max_lag, self._newest, self._late_events, self._unparsed
-        parse = self._context.parser.parse if self._context.parser is not None else None
+        parse_into = self._context.parser.parse_into if self._context.parser is not None else None
         last_second, last_second_text = -1, ""
         for event in _popped(events) if popping else events:
             timestamp = event["timestamp"]
@@ -175,12 +175,8 @@ class LogEventsPartition(Partition):
             event["logGroupName"] = group
             event["accountId"] = account
             event["awsRegion"] = region
-            if parse is not None:
-                columns = parse(event.get("message") or "")
-                if columns is None:
-                    unparsed += 1
-                else:
-                    event.update(columns)
+            if parse_into is not None and not parse_into(event):
+                unparsed += 1
             yield event
         self._max_lag, self._newest, self._late_events, self._unparsed = max_lag, newest, late_events, unparsed
 

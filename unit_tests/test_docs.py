@@ -138,7 +138,7 @@ def test_the_logs_insights_numbers_are_the_code_s() -> None:
 
 
 def test_the_parsing_cost_the_readme_quotes_is_what_the_benchmark_checks() -> None:
-    assert f"`json` costs at most {JSON_COST_LIMIT - 1:.0%} more wall time than `raw`" in README
+    assert f"`json` costs at most {JSON_COST_LIMIT - 1:.0%} more wall time than `raw` in `make bench`" in README
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
