@@ -18,7 +18,7 @@ from typing import Any
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
@@ -27,9 +27,9 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from source_cloudwatch_logs.cursor import WindowCursor
 from source_cloudwatch_logs.discovery import MergedDefinition
 from source_cloudwatch_logs.plan import SyncPlan
-from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
+from source_cloudwatch_logs.records import CURSOR_FIELD
 from source_cloudwatch_logs.state import GROUPS_KEY, StreamPosition
-from source_cloudwatch_logs.streams import LogEventsPartition, StreamContext, window_reader
+from source_cloudwatch_logs.streams import LogEventsPartition, StreamContext, concurrent_stream, window_reader
 
 GROUP_KEY = "log_group"  # a window's log group, in its slice's partition
 
@@ -126,12 +126,5 @@ def build_merged_stream(
         )
         cursor.add(group, member_cursor)
         members.append((context, member_cursor))
-    return DefaultStream(
-        partition_generator=MergedPartitionGenerator(name=definition.name, members=members, plan=plan),
-        name=definition.name,
-        json_schema=definition.schema,
-        primary_key=[PRIMARY_KEY],
-        cursor_field=CursorField(CURSOR_FIELD),
-        logger=plan.logger,
-        cursor=cursor,
-    )
+    generator = MergedPartitionGenerator(name=definition.name, members=members, plan=plan)
+    return concurrent_stream(definition=definition, generator=generator, cursor=cursor, plan=plan)

@@ -30,13 +30,20 @@ _NUMERIC_COMPARISON = re.compile(r"(@?[A-Za-z_][\w.\-]*)\s*(?:<=|>=|!=|=|<|>)\s*
 
 def commands(query: str) -> list[str]:
     """The query's commands, split on `|` outside quotes and /regular expressions/."""
-    parts, current, quote = [], "", ""
-    for char in query:
+    return _split(query, "|", quotes="\"'/")
+
+
+def _split(text: str, separator: str, quotes: str) -> list[str]:
+    """`text` split on `separator` outside quotes (any of `quotes`, each closing itself) and parentheses."""
+    parts, current, depth, quote = [], "", 0, ""
+    for char in text:
         if quote:
             quote = "" if char == quote else quote
-        elif char in "\"'/":
+        elif char in quotes:
             quote = char
-        elif char == "|":
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == separator and depth == 0:
             parts.append(current.strip())
             current = ""
             continue
@@ -74,7 +81,7 @@ def report_columns(query: str) -> dict[str, str]:
     for command in commands(query):
         if _word(command) not in ("fields", "display"):
             continue
-        for item in _items(command.split(None, 1)[1] if " " in command else ""):
+        for item in _split(command.split(None, 1)[1] if " " in command else "", ",", quotes="\"'"):
             expression, _, alias = item.partition(" as ")
             expression, alias = expression.strip(), alias.strip()
             name = alias or expression
@@ -84,27 +91,6 @@ def report_columns(query: str) -> dict[str, str]:
             is_number = function in NUMERIC_FUNCTIONS if function else expression in numeric
             columns[name] = "number" if is_number else "string"
     return columns
-
-
-def _items(text: str) -> list[str]:
-    """A `fields` list split on commas outside parentheses and quotes."""
-    items, current, depth, quote = [], "", 0, ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-            continue
-        current += char
-    items.append(current.strip())
-    return [item for item in items if item]
 
 
 def window_query(report_query: str | None, start_ms: int, end_ms: int, narrow: str | None = None) -> str:

@@ -43,6 +43,13 @@ MAX_LOG_STREAM_NAMES = 100  # FilterLogEvents accepts 1 to 100 logStreamNames
 MAX_ACCOUNT_IDENTIFIERS = 20  # DescribeLogGroups accepts 1 to 20 accountIdentifiers
 
 
+def check_flow_log_format(cls: type, value: str | None) -> str | None:
+    """A VPC flow log format must name its fields (`${version} ${srcaddr} ...`)."""
+    if value is not None:
+        vpc_fields(value)
+    return value
+
+
 def _field(order: int, title: str, description: str, **extra: Any) -> Any:
     """A model field with the keys the Airbyte UI reads (`order`, `airbyte_secret`, ...)."""
     default = extra.pop("default", None)
@@ -157,12 +164,7 @@ class CustomLogReport(BaseModel):
     def _blank_is_unset(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value
 
-    @field_validator("vpc_flow_log_format")
-    @classmethod
-    def _flow_log_format(cls, value: str | None) -> str | None:
-        if value is not None:
-            vpc_fields(value)
-        return value
+    _flow_log_format = field_validator("vpc_flow_log_format")(check_flow_log_format)
 
     @field_validator("log_group_names")
     @classmethod
@@ -416,12 +418,7 @@ class CloudWatchLogsConfig(BaseModel):
     def _blank_date_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("vpc_flow_log_format")
-    @classmethod
-    def _flow_log_format(cls, value: str | None) -> str | None:
-        if value is not None:
-            vpc_fields(value)
-        return value
+    _flow_log_format = field_validator("vpc_flow_log_format")(check_flow_log_format)
 
     @field_validator("message_format", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 
 from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.streams.concurrent.cursor import CursorField
+from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
@@ -23,7 +23,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
-from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.formats import MessageParser
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
 from source_cloudwatch_logs.pacing import InFlight
@@ -210,8 +210,16 @@ class WindowPartitionGenerator(PartitionGenerator):
 def build_stream(*, definition: StreamDefinition, position: StreamPosition | None, plan: SyncPlan) -> DefaultStream:
     """A concurrent stream whose cursor cuts `[resume, plan.end_ms)` into windows and checkpoints each."""
     cursor, context = window_reader(definition=definition, position=position, plan=plan)
+    generator = WindowPartitionGenerator(context=context, cursor=cursor)
+    return concurrent_stream(definition=definition, generator=generator, cursor=cursor, plan=plan)
+
+
+def concurrent_stream(
+    *, definition: StreamDefinition | MergedDefinition, generator: PartitionGenerator, cursor: Cursor, plan: SyncPlan
+) -> DefaultStream:
+    """The CDK stream of a definition: its schema, the shared primary key and cursor field."""
     return DefaultStream(
-        partition_generator=WindowPartitionGenerator(context=context, cursor=cursor),
+        partition_generator=generator,
         name=definition.name,
         json_schema=definition.schema,
         primary_key=[PRIMARY_KEY],

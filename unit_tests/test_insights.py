@@ -21,7 +21,7 @@ from source_cloudwatch_logs.insights import (
     QuerySpec,
 )
 from source_cloudwatch_logs.pacing import ApiStats
-from unit_tests.conftest import aws_error
+from unit_tests.conftest import StubClient, aws_error
 
 SPEC = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20)
 
@@ -43,12 +43,7 @@ class QueryStub:
         self.calls.append(("StopQuery", params))
         return {"success": True}
 
-    @staticmethod
-    def _next(answers: list[Any]) -> dict[str, Any]:
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer  # type: ignore[no-any-return]
+    _next = staticmethod(StubClient._next)  # the next scripted answer, or its exception raised
 
     def operations(self) -> list[str]:
         return [operation for operation, _ in self.calls]
