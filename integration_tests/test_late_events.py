@@ -125,3 +125,43 @@ def test_lags_beyond_max_lookback_are_warned_and_only_those_events_are_lost(
         "around their timestamp: raise max_lookback_seconds to at least 2100 (at most 1209600) to read them all, at "
         "the cost of re-reading that span every sync."
     ]
+
+
+def test_back_fills_into_a_group_empty_at_the_previous_sync_are_delivered(fake: FakeCloudWatch, tmp_path: Path) -> None:
+    """Issue 20 item 1: a group with no event at one sync, then back-filled below that sync's watermark (lags from
+    6 minutes to 2 hours), over three syncs with default settings and with a 900 s lookback floor: every event is
+    delivered, and no extra call is made for it (the empty stretch joins the first window)."""
+    empty, busy = "/backfill/importer", "/backfill/busy"
+    for floor_s in (0, 900):
+        fake.reset()
+        timeline = Timeline(fake, logs_client(fake.url), now_ms=START - 3 * 60 * MINUTE)
+        timeline.create_groups([empty, busy])
+        timeline.schedule(
+            steady(busy, "s", START - 3 * 60 * MINUTE, START + 20 * MINUTE, 60_000, (0, 5_000), random.Random(3))
+        )
+        settings = connector_settings(fake.url, lookback_window_seconds=floor_s)
+        timeline.advance_to(START)
+        first = timeline.sync(tmp_path, settings)
+        state = first.run.stream_state(empty)
+        # Read from the group's oldest possible event (creation less 14 days): all of it empty when read.
+        assert sorted(state) == ["empty_from", "timestamp"] and state["timestamp"] == START - 300_000
+        assert state["empty_from"] < START - 11 * DAY
+        # Back-filled 10 minutes after the first sync: events 2 hours to 6 minutes older than their arrival.
+        arrives = START + 10 * MINUTE
+        first_fill = batch(
+            empty, "import", [arrives - 2 * 60 * MINUTE + n * 6 * MINUTE for n in range(19)], arrives, "a"
+        )
+        timeline.schedule(first_fill)
+        timeline.advance_to(START + 15 * MINUTE)
+        second = timeline.sync(tmp_path, settings)
+        assert second.filter_calls == 2  # one window per stream, the empty stretch included
+        # A second back-fill into the now non-empty group, below its newest event's watermark: found as well.
+        later = batch(empty, "import", [START - 50 * MINUTE + n * MINUTE for n in range(5)], START + 20 * MINUTE, "b")
+        timeline.schedule(later)
+        timeline.advance_to(START + 30 * MINUTE)
+        timeline.sync(tmp_path, settings)
+
+        assert timeline.missing() == [], floor_s
+        assert timeline.unknown() == []
+        delivered_fill = {a.message for a in first_fill + later if timeline.delivered[a.message]}
+        assert delivered_fill == {a.message for a in first_fill + later}

@@ -105,10 +105,18 @@ class WindowCursor(Cursor):
     @property
     def position(self) -> StreamPosition:
         progress = self._watermark - self._start.watermark_ms
+        # No event seen yet: everything from where this sync began reading (or an earlier empty stretch) up to the
+        # watermark was empty when read, so the next sync re-reads it for late arrivals (state.resume_ms).
+        empty_from = None
+        if self._newest is None:
+            empty_from = min(
+                self._resume, self._start.empty_from_ms if self._start.empty_from_ms is not None else self._resume
+            )
         return StreamPosition(
             watermark_ms=self._watermark,
             newest_ms=self._newest,
             lag_ms=learned_lag_ms(self._start.lag_ms, progress, self._max_lag),
+            empty_from_ms=empty_from,
         )
 
     @property

@@ -2,9 +2,13 @@
 windows, and which incoming states are usable.
 
 State of a stream is `{"timestamp": <epoch ms>}` (what Airbyte's older connector writes too) and means:
-every event whose timestamp is below the value has been emitted (the watermark). Two optional keys next to
-it say where the next sync must re-read from: `newest_event_timestamp`, the newest event emitted below the
-watermark, and `ingestion_lag_ms`, the stream's learned ingestion lag (lookback.py). Time windows are half-open
+every event whose timestamp is below the value has been emitted (the watermark). Optional keys next to it say
+where the next sync must re-read from: `newest_event_timestamp`, the newest event emitted below the watermark;
+`empty_from`, for a stream that has shown no event yet, where its reading began (everything from there to the
+watermark was read and empty, so whatever is there now arrived late); and `ingestion_lag_ms`, the stream's
+learned ingestion lag (lookback.py). The next sync re-reads from the newest event, or from `empty_from`, at the
+latest: the quiet stretch after them holds only late arrivals (test: unit_tests/test_state.py,
+integration_tests/test_late_events.py::test_back_fills_into_a_group_empty_at_the_previous_sync_are_delivered). Time windows are half-open
 `[start, end)` in epoch milliseconds, so the end of the first contiguous run of finished windows is exactly the
 watermark (`cursor.py` keeps it).
 """
@@ -67,6 +71,8 @@ def resume_ms(start_ms: int, position: StreamPosition | None, lookback_ms: int) 
     resume = position.watermark_ms - lookback_ms
     if position.newest_ms is not None:
         resume = min(resume, position.newest_ms)
+    elif position.empty_from_ms is not None:  # nothing seen yet: the whole stretch read before may hold late events
+        resume = min(resume, position.empty_from_ms)
     return max(start_ms, resume)
 
 
@@ -96,22 +102,27 @@ def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: 
 # Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------
 
 NEWEST_KEY = "newest_event_timestamp"
+EMPTY_FROM_KEY = "empty_from"
 LAG_KEY = "ingestion_lag_ms"
 
 
 @dataclass(frozen=True)
 class StreamPosition:
     """A stream's state: its watermark, the newest event emitted below it (None: not known, as in states
-    written by 0.1.0 or the older connector), and its learned ingestion lag."""
+    written by 0.1.0 or the older connector, or none yet), where reading began while no event has been seen
+    (`empty_from_ms`, only without a newest event; None: not known), and its learned ingestion lag."""
 
     watermark_ms: int
     newest_ms: int | None = None
     lag_ms: int = 0
+    empty_from_ms: int | None = None
 
     def as_state(self) -> dict[str, int]:
         state = {CURSOR_FIELD: self.watermark_ms}
         if self.newest_ms is not None:
             state[NEWEST_KEY] = self.newest_ms
+        elif self.empty_from_ms is not None and self.empty_from_ms < self.watermark_ms:
+            state[EMPTY_FROM_KEY] = self.empty_from_ms
         if self.lag_ms:  # 0 and absent mean the same: no lag learned
             state[LAG_KEY] = self.lag_ms
         return state
@@ -215,11 +226,22 @@ def usable_position(stream_state: Any, at_ms: int) -> tuple[StreamPosition | Non
         if newest is None or not 0 <= newest < watermark:
             problems.append(f"its `{NEWEST_KEY}` is not a number below `{CURSOR_FIELD}`; it was ignored")
             newest = None
+    empty_from: int | None = None
+    if EMPTY_FROM_KEY in stream_state and newest is None:
+        raw = _integer(stream_state[EMPTY_FROM_KEY])
+        empty_from = None if raw is None else raw * scale[0] // scale[1]
+        if empty_from is None or not 0 <= empty_from < watermark:
+            problems.append(
+                f"its `{EMPTY_FROM_KEY}` is not a number below `{CURSOR_FIELD}`; it was read as 0 (the stream's "
+                "start): what was read before is read again"
+            )
+            empty_from = 0  # the safe reading: re-read from the stream's start rather than risk a late event
     lag = _integer(stream_state.get(LAG_KEY, 0))
     if lag is None or lag < 0:
         problems.append(f"its `{LAG_KEY}` is not a number of milliseconds; it was ignored")
         lag = 0
-    return StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag), "; ".join(problems) or None
+    position = StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag, empty_from_ms=empty_from)
+    return position, "; ".join(problems) or None
 
 
 GROUPS_KEY = "log_groups"  # a merged stream's state: each log group's own state (merged.py)

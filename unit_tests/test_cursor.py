@@ -97,7 +97,8 @@ def test_state_is_the_end_of_the_first_contiguous_run_in_any_finishing_order() -
                 contiguous += 1
             expected = bounds[contiguous - 1][1] if contiguous else position
             assert _emitted_positions(repository)[-1] == max(expected, position)
-        assert stream.cursor.state == {"timestamp": END}
+        # No event was found: the state says where this sync began reading, for the next one to re-read.
+        assert stream.cursor.state == {"timestamp": END, "empty_from": bounds[0][0]}
 
 
 def test_no_state_starts_at_the_start_date_or_the_oldest_data() -> None:

@@ -195,3 +195,55 @@ def test_usable_position_with_newest_event_and_lag(state: Any, expected: tuple[S
     assert usable_position(state, NOW) == expected
     position = expected[0]
     assert usable_position(position.as_state(), NOW)[0] == position  # what is written reads back the same
+
+
+def test_a_stream_without_events_resumes_where_its_empty_stretch_began() -> None:
+    """Issue 20 item 1: an empty stream re-reads the stretch it found empty (back-fills land there)."""
+    assert resume_ms(100, StreamPosition(1_000, empty_from_ms=200), 0) == 200
+    assert resume_ms(100, StreamPosition(1_000, empty_from_ms=200), 900) == 100  # the lookback reaches further
+    assert resume_ms(300, StreamPosition(1_000, empty_from_ms=200), 0) == 300  # never before the start
+    # A newest event bounds the quiet stretch instead; `empty_from` is never written beside it.
+    assert resume_ms(100, StreamPosition(1_000, newest_ms=600, empty_from_ms=200), 0) == 600
+    assert StreamPosition(1_000, newest_ms=600, empty_from_ms=200).as_state() == {
+        "timestamp": 1_000,
+        "newest_event_timestamp": 600,
+    }
+    assert StreamPosition(1_000, empty_from_ms=200).as_state() == {"timestamp": 1_000, "empty_from": 200}
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ({"timestamp": NOW, "empty_from": NOW - 5}, (StreamPosition(NOW, empty_from_ms=NOW - 5), None)),
+        ({"timestamp": NOW, "empty_from": str(NOW - 5)}, (StreamPosition(NOW, empty_from_ms=NOW - 5), None)),
+        (
+            {"timestamp": NOW, "empty_from": NOW + 5},
+            (
+                StreamPosition(NOW, empty_from_ms=0),
+                "its `empty_from` is not a number below `timestamp`; it was read as 0 (the stream's start): what "
+                "was read before is read again",
+            ),
+        ),
+        (
+            {"timestamp": NOW, "empty_from": [1]},
+            (
+                StreamPosition(NOW, empty_from_ms=0),
+                "its `empty_from` is not a number below `timestamp`; it was read as 0 (the stream's start): what "
+                "was read before is read again",
+            ),
+        ),
+        # Beside a newest event it means nothing and is not read.
+        ({"timestamp": NOW, "newest_event_timestamp": NOW - 9, "empty_from": 1}, (StreamPosition(NOW, NOW - 9), None)),
+        # Epoch seconds: read in the watermark's unit.
+        (
+            {"timestamp": NOW // 1000, "empty_from": NOW // 1000 - 60},
+            (
+                StreamPosition(NOW // 1000 * 1000, empty_from_ms=NOW // 1000 * 1000 - 60_000),
+                f"its `timestamp` {NOW // 1000} looks like epoch seconds; it was read as {NOW // 1000 * 1000} ms "
+                f"({iso_utc(NOW // 1000 * 1000)})",
+            ),
+        ),
+    ],
+)
+def test_usable_position_with_an_empty_stretch(state: Any, expected: tuple[StreamPosition, str | None]) -> None:
+    assert usable_position(state, NOW) == expected
