@@ -104,12 +104,36 @@ class Parsing:
 RAW_MESSAGES = Parsing()
 
 
+# The fields of VPC flow log records, versions 2 to 8 (Amazon VPC user guide, "Flow log records": "Available
+# fields"; shared/reference/aws-log-formats.md), and the two listed after version 8.
+VPC_KNOWN_FIELDS = frozenset(
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+    "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type "
+    "sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path ecs-cluster-arn "
+    "ecs-cluster-name ecs-container-instance-arn ecs-container-instance-id ecs-container-id "
+    "ecs-second-container-id ecs-service-name ecs-task-definition-arn ecs-task-arn ecs-task-id reject-reason "
+    "resource-id encryption-status".split()
+)
+
+
 def vpc_fields(flow_log_format: str | None) -> tuple[str, ...]:
-    """The field names of a flow log format (`${version} ${srcaddr} ...`); the default format without one."""
-    fields = tuple(re.findall(r"\$\{([a-z0-9-]+)\}", flow_log_format or VPC_DEFAULT_FORMAT))
-    if not fields:
+    """The field names of a flow log format (`${version} ${srcaddr} ...`); the default format without one.
+
+    A custom format is `${field}` tokens separated by spaces, nothing else, each a field flow logs have: anything
+    else would shift every value into the wrong column. The error names the token's position, not its text."""
+    tokens = (flow_log_format or VPC_DEFAULT_FORMAT).split()
+    if not tokens:
         raise ValueError("has no ${field} in it; copy the flow log's format, e.g. '${version} ${srcaddr} ...'")
-    return fields
+    fields = []
+    for position, token in enumerate(tokens, start=1):
+        match = re.fullmatch(r"\$\{([a-z0-9-]+)\}", token)
+        if match is None or match.group(1) not in VPC_KNOWN_FIELDS:
+            raise ValueError(
+                f"has a token (number {position}) that is not a VPC flow log field such as ${{srcaddr}}; copy the "
+                "flow log's format exactly, e.g. '${version} ${srcaddr} ...'"
+            )
+        fields.append(match.group(1))
+    return tuple(fields)
 
 
 def vpc_column(field: str) -> str:
@@ -211,12 +235,12 @@ def _known_json(document: dict[str, Any]) -> dict[str, Any]:
         for key, (column, kind) in APIGW_KEYS.items():
             value = document.get(key)
             if value is not None and value != "-":
-                row[column] = _integer(value) if kind == "integer" else str(value)
+                row[column] = _integer(value) if kind == "integer" else _text(value)
     elif document.get("type") == "platform.report" and isinstance(document.get("record"), Mapping):
         record = document["record"]
         row[KIND_COLUMN] = "lambda_report"
-        row["lambda_request_id"] = record.get("requestId")
-        row["lambda_status"] = record.get("status")
+        row["lambda_request_id"] = _text(record.get("requestId"))
+        row["lambda_status"] = _text(record.get("status"))
         metrics = record.get("metrics") if isinstance(record.get("metrics"), Mapping) else {}
         for key, column in _LAMBDA_METRICS.items():
             if metrics.get(key) is not None:
@@ -245,6 +269,14 @@ def _lambda_line(message: str) -> dict[str, Any] | None:
             except ValueError:
                 return None
     return row if "lambda_request_id" in row else None
+
+
+def _text(value: Any) -> str | None:
+    """A value for a string column: a string as it is, anything else (a list, an object, a number) as its JSON
+    text, never Python's rendering of it (`['GET']`)."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def _integer(value: Any) -> int | None:

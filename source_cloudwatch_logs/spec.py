@@ -10,6 +10,7 @@ config files keep working unchanged; keys this model does not know are ignored.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -408,9 +409,14 @@ class CloudWatchLogsConfig(BaseModel):
     )
     @classmethod
     def _empty_number_is_default(cls, value: Any, info: ValidationInfo) -> Any:
-        """The older connector's spec wrote "" for an unset session_duration; "" and null mean the default."""
+        """The older connector's spec wrote "" for an unset session_duration; "" and null mean the default. true and
+        false are not numbers (pydantic would read them as 1 and 0), nor are NaN and infinity."""
         if value is None or (isinstance(value, str) and not value.strip()):
             return cls.model_fields[str(info.field_name)].default
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true or false")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
         return value
 
     @field_validator("start_date", mode="before")

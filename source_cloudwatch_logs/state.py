@@ -258,6 +258,11 @@ def usable_group_positions(
     entries = stream_state.get(GROUPS_KEY)
     problems: list[str] = []
     if not isinstance(entries, dict):  # the older shape of one group: every group starts there
+        if entries is not None:  # the top-level timestamp is the lowest group's: resuming there loses nothing
+            problems.append(
+                f"its `{GROUPS_KEY}` is not an object of log group states; every log group resumes from the "
+                f"stream's `{CURSOR_FIELD}`, re-reading what some had read"
+            )
         position, problem = usable_position(stream_state, at_ms)
         if problem:
             problems.append(f"its state ({problem})")

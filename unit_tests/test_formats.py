@@ -240,3 +240,17 @@ def test_fragments_write_the_message_itself_and_never_a_line_break() -> None:
     assert multi_line == {"message_json": {"a": 1}}  # a line break would end the RECORD line: parsed instead
     assert b"\n" not in orjson.dumps(multi_line)
     assert MessageParser(AUTO, fragments=True).parse(APIGW) is not None
+
+
+def test_non_scalar_values_in_string_columns_are_json_text() -> None:
+    """Issue 20 item 12: a list or object where a string column is expected is written as JSON text."""
+    row = auto('{"httpMethod": ["GET"], "status": 200, "ip": {"v4": "203.0.113.24"}, "user": true, "caller": 7}')
+    assert row is not None
+    assert (row["apigw_http_method"], row["apigw_ip"], row["apigw_user"], row["apigw_caller"]) == (
+        '["GET"]',
+        '{"v4":"203.0.113.24"}',
+        "true",
+        "7",
+    )
+    report = auto('{"type": "platform.report", "record": {"requestId": ["r"], "status": {"s": 1}, "metrics": {}}}')
+    assert report is not None and (report["lambda_request_id"], report["lambda_status"]) == ('["r"]', '{"s":1}')

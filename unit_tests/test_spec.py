@@ -117,8 +117,25 @@ REPORT = {"name": "r", "log_group_name": "g"}
         ({**BASE, "message_format": "xml"}, "`message_format` Input should be 'raw', 'json' or 'auto'"),
         (
             {**BASE, "vpc_flow_log_format": "version srcaddr"},
-            "`vpc_flow_log_format` has no ${field} in it; copy the flow log's format",
+            "`vpc_flow_log_format` has a token (number 1) that is not a VPC flow log field such as ${srcaddr}",
         ),
+        # Issue 20 item 13: a field flow logs do not have, or text between fields, would shift every column.
+        (
+            {**BASE, "vpc_flow_log_format": "${version} ${srcaddr} ${colour}"},
+            "`vpc_flow_log_format` has a token (number 3) that is not a VPC flow log field such as ${srcaddr}",
+        ),
+        (
+            {**BASE, "vpc_flow_log_format": "${version}, ${srcaddr}"},
+            "`vpc_flow_log_format` has a token (number 1) that is not a VPC flow log field such as ${srcaddr}",
+        ),
+        (
+            {**BASE, "custom_log_reports": [{"name": "r", "log_group_name": "/g", "vpc_flow_log_format": "${bogus}"}]},
+            "`custom_log_reports[0].vpc_flow_log_format` has a token (number 1) that is not a VPC flow log field",
+        ),
+        ({**BASE, "requests_per_second": True}, "`requests_per_second` must be a number, not true or false"),
+        ({**BASE, "num_workers": False}, "`num_workers` must be a number, not true or false"),
+        ({**BASE, "requests_per_second": float("nan")}, "`requests_per_second` must be a finite number"),
+        ({**BASE, "requests_per_second": float("inf")}, "`requests_per_second` must be a finite number"),
         (
             {**BASE, "custom_log_reports": [{**REPORT, "log_stream_names": ["a"], "log_stream_name_prefix": "a"}]},
             "`custom_log_reports[0]` log_stream_names and log_stream_name_prefix cannot be used together",

@@ -20,6 +20,7 @@ from source_cloudwatch_logs.state import (
     read_start_ms,
     resume_ms,
     state_positions,
+    usable_group_positions,
     usable_position,
     window_length_ms,
 )
@@ -247,3 +248,14 @@ def test_a_stream_without_events_resumes_where_its_empty_stretch_began() -> None
 )
 def test_usable_position_with_an_empty_stretch(state: Any, expected: tuple[StreamPosition, str | None]) -> None:
     assert usable_position(state, NOW) == expected
+
+
+def test_a_merged_state_whose_log_groups_is_not_an_object_is_warned_about() -> None:
+    """Issue 20 item 13: every group resumes from the stream's lowest watermark, and the user is told."""
+    state = {"timestamp": NOW - DAY_MS, "log_groups": [{"timestamp": NOW}]}
+    positions, problems = usable_group_positions(state, ["a", "b"], NOW)
+    assert positions == {"a": StreamPosition(NOW - DAY_MS), "b": StreamPosition(NOW - DAY_MS)}
+    assert problems == [
+        "its `log_groups` is not an object of log group states; every log group resumes from the stream's "
+        "`timestamp`, re-reading what some had read"
+    ]
