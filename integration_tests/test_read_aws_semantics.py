@@ -66,3 +66,19 @@ def test_window_edges_with_an_exclusive_end_lose_nothing(fake: FakeCloudWatch, s
         (cut + 1, "after"),
         (first.stream_state("g")["timestamp"], "exactly at the previous end"),
     ]
+
+
+def test_a_stream_prefix_report_on_stock_moto_gets_only_its_log_streams(endpoint: str, sync: Any) -> None:
+    """Issue 20 principle 1: stock moto (an endpoint the README offers, through LocalStack) ignores
+    logStreamNamePrefix and answers every log stream's events; the report still holds only the selected ones."""
+    client = logs_client(endpoint)
+    base = now_ms() - DAY
+    put_events(client, "api", "web-1", [(base + 1, "a")])
+    put_events(client, "api", "worker-1", [(base + 3, "c")])
+    reports = [{"name": "web", "log_group_name": "api", "log_stream_name_prefix": "web-"}]
+
+    out = sync(custom_log_reports=reports)
+
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.events_of("web") == [(base + 1, "a")]
+    assert out.events_of("api") == [(base + 1, "a"), (base + 3, "c")]

@@ -25,6 +25,7 @@ from airbyte_cdk.models import AirbyteMessage, Type
 from source_cloudwatch_logs.progress import SyncProgress
 
 BATCH_KEY = "__source_cloudwatch_logs_record_batch__"
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python string, a surrogate is always a lone one
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,35 @@ class RecordBatch:
         head = b'{"type":"RECORD","record":{"stream":' + orjson.dumps(stream) + b',"data":'
         tail = b',"emitted_at":' + str(time.time_ns() // 1_000_000).encode() + b"}}"
         dumps = orjson.dumps
-        lines = [head + dumps(record) + tail for record in records]
+        records = records if isinstance(records, list) else list(records)
+        try:
+            lines = [head + dumps(record) + tail for record in records]
+        except TypeError:  # a lone surrogate (orjson writes only valid UTF-8): the page again, record by record
+            lines = [head + _dumps_valid(record) + tail for record in records]
         return cls(stream=stream, count=len(lines), lines=b"\n".join(lines))
 
     def as_data(self) -> dict[str, Any]:
         """The data of the one CDK record that carries this batch."""
         return {BATCH_KEY: self}
+
+
+def _dumps_valid(record: Mapping[str, Any]) -> bytes:
+    """A record as JSON, its lone surrogates (half of a UTF-16 pair, which an event's JSON escapes can carry and
+    UTF-8 cannot) written as U+FFFD, the replacement character: the rest of the text is kept as it is."""
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        return orjson.dumps(_valid_text(record))
+
+
+def _valid_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(item) for item in value]
+    return value
 
 
 def batch_in(message: AirbyteMessage) -> RecordBatch | None:

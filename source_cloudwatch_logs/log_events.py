@@ -1,7 +1,10 @@
 """FilterLogEvents: the events of one time window, page by page, with this API's rules and failures.
 
 - Windows are half-open `[start, end)`: AWS documents endTime as exclusive but has been seen to return events at
-  endTime (and moto does); those belong to the next window and are dropped here.
+  endTime (and moto does); those belong to the next window and are dropped here, and so is anything else an
+  endpoint returns that was not asked for: events outside the window, or of other log streams than
+  `logStreamNames`/`logStreamNamePrefix` select (moto and LocalStack ignore the prefix). An event without a field
+  a record needs is an error naming the stream, never a record without its key.
 - Paging ends only when `nextToken` is absent: pages can be empty or partly full while a token is present.
 - An expired (24 h) or rejected `nextToken` restarts the window from its start, at most MAX_WINDOW_RESTARTS
   times; the repeated events carry the same eventId and are removed downstream.
@@ -15,12 +18,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
 from source_cloudwatch_logs.client import LogsClient
 from source_cloudwatch_logs.errors import Action, aws_failure, error_code
 
 PAGE_LIMIT = 10_000  # FilterLogEvents maximum
+# What a record needs of each event (FilterLogEvents' FilteredLogEvent; `ingestionTime` may be absent).
+REQUIRED_FIELDS = frozenset({"eventId", "timestamp", "message", "logStreamName"})
 MAX_WINDOW_RESTARTS = 3
 
 
@@ -65,7 +72,7 @@ class LogEvents:
         restarts = 0
         while True:
             try:
-                yield from self._pages(query, start, end)
+                yield from self._pages(query, start, end, stream)
                 return
             except ClientError as error:
                 if not _token_rejected(error):
@@ -74,13 +81,24 @@ class LogEvents:
                     raise self._failure(error, query, stream, None) from None
                 restarts += 1
 
-    def _pages(self, query: EventQuery, start: int, end: int) -> Iterator[list[dict[str, Any]]]:
+    def _pages(self, query: EventQuery, start: int, end: int, stream: str) -> Iterator[list[dict[str, Any]]]:
         params = {**query.params(), "startTime": start, "endTime": end, "limit": PAGE_LIMIT}
         filter_log_events = self._logs.client.filter_log_events
+        names = frozenset(query.log_stream_names or ())
+        prefix = query.log_stream_name_prefix
         while True:
             page: Mapping[str, Any] = filter_log_events(**params)
             token = page.get("nextToken")
-            events = [event for event in page.get("events") or () if event["timestamp"] < end]
+            try:
+                events = [event for event in page.get("events") or () if start <= event["timestamp"] < end]
+                if names:  # what was asked for only, whatever the endpoint honoured
+                    events = [event for event in events if event["logStreamName"] in names]
+                elif prefix:  # moto and LocalStack ignore logStreamNamePrefix
+                    events = [event for event in events if event["logStreamName"].startswith(prefix)]
+                if not all(event.keys() >= REQUIRED_FIELDS for event in events):
+                    raise KeyError("eventId")
+            except (KeyError, TypeError, AttributeError):
+                raise incomplete_answer(stream, query.log_group) from None
             del page  # the consumer drops events as it hands them over: nothing else may keep the page alive
             yield events
             if not token:
@@ -90,6 +108,16 @@ class LogEvents:
     def _failure(self, error: ClientError, query: EventQuery, stream: str, field: str | None) -> Exception:
         failure = self._logs.failure(Action.FILTER_LOG_EVENTS, stream=stream, log_group=query.log_group, field=field)
         return aws_failure(error, failure)
+
+
+def incomplete_answer(stream: str, log_group: str) -> AirbyteTracedException:
+    return AirbyteTracedException(
+        message=f"Stream '{stream}': FilterLogEvents answered for log group '{log_group}' with an event that lacks "
+        f"one of {', '.join(sorted(REQUIRED_FIELDS))}, which every CloudWatch event has. The endpoint does not "
+        "answer as CloudWatch Logs does: check endpoint_url.",
+        internal_message="FilterLogEvents event without a required field",
+        failure_type=FailureType.system_error,
+    )
 
 
 def _token_rejected(error: ClientError) -> bool:

@@ -112,3 +112,30 @@ def test_api_errors_become_messages_naming_the_stream(error: ClientError, expect
         read([error])
     assert raised.value.message == expected
     assert raised.value.failure_type == failure
+
+
+def test_only_what_was_asked_for_is_kept_whatever_the_endpoint_returns() -> None:
+    """Issue 20 principle 1: events before the window, or of log streams the query does not select (moto and
+    LocalStack ignore logStreamNamePrefix), are not this window's records."""
+    events = [event(START - 1, 1), event(START, 2), event(START + 1, 3)]
+    events[1]["logStreamName"], events[2]["logStreamName"] = "web-1", "batch-1"
+    ids, _ = read([{"events": [dict(e) for e in events]}], EventQuery(log_group="g", log_stream_name_prefix="web-"))
+    assert ids == ["2"]
+    ids, _ = read([{"events": [dict(e) for e in events]}], EventQuery(log_group="g", log_stream_names=("batch-1",)))
+    assert ids == ["3"]
+    ids, _ = read([{"events": [dict(e) for e in events]}])
+    assert ids == ["2", "3"]
+
+
+@pytest.mark.parametrize("missing", ["eventId", "timestamp", "message", "logStreamName"])
+def test_an_event_without_a_field_a_record_needs_is_an_error_naming_the_stream(missing: str) -> None:
+    broken = event(START, 1)
+    del broken[missing]
+    with pytest.raises(AirbyteTracedException) as raised:
+        read([{"events": [event(START, 0), broken]}])
+    assert raised.value.message == (
+        "Stream 's1': FilterLogEvents answered for log group 'g' with an event that lacks one of eventId, "
+        "logStreamName, message, timestamp, which every CloudWatch event has. The endpoint does not answer as "
+        "CloudWatch Logs does: check endpoint_url."
+    )
+    assert raised.value.failure_type == FailureType.system_error
