@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -46,3 +47,14 @@ def test_the_cdk_s_read_count_says_records_not_batches() -> None:
     logger = RecordCounts(logging.getLogger("test"), progress)
     assert logger.process("Read 1 records from /g stream", {}) == ("Read 9999 records from /g stream", {})
     assert logger.process("Marking stream /g as RUNNING", {}) == ("Marking stream /g as RUNNING", {})
+
+
+def test_a_lone_surrogate_is_written_as_the_replacement_character_and_the_page_stays_whole() -> None:
+    """Issue 20 item 12: a Logs Insights field can carry half of a UTF-16 pair (a JSON log's `\\ud83d` escape);
+    UTF-8 cannot, so it becomes U+FFFD and every other character and record is written as it is."""
+    batch = RecordBatch.of("s", [{"m": "ok é"}, {"m": "half \ud83d pair", "n": ["\udc00"], "k": {"\ud800": 1}}])
+    lines = [json.loads(line) for line in batch.lines.decode("utf-8").split("\n")]
+    assert [line["record"]["data"] for line in lines] == [
+        {"m": "ok é"},
+        {"m": "half \ufffd pair", "n": ["\ufffd"], "k": {"\ufffd": 1}},
+    ]
