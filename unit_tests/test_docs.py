@@ -39,7 +39,7 @@ from source_cloudwatch_logs.quotas import (
 )
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.state import EMPTY_FROM_KEY, MAX_BACKDATE_MS, NEWEST_KEY, TARGET_WINDOW_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -84,6 +84,8 @@ def test_numbers_the_readme_quotes_are_the_code_s() -> None:
     max_lookback = CloudWatchLogsConfig.model_fields["max_lookback_seconds"]
     assert f"`max_lookback_seconds` ({max_lookback.default} by default;" in README
     assert f"at most {MAX_BACKDATE_MS // 1000}, 14 days)" in README
+    assert f"`{EMPTY_FROM_KEY}`, for a stream that has shown no event yet" in README
+    assert f"`{NEWEST_KEY}`, the newest event emitted below the watermark" in README
 
 
 def test_the_quota_table_and_pacing_numbers_are_the_code_s() -> None:
