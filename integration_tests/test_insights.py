@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from source_cloudwatch_logs.formats import JSON, JSON_COLUMN, columns
+from source_cloudwatch_logs.records import RECORD_SCHEMA
+from source_cloudwatch_logs.state import iso_utc
 from testkit.connector import (
     child_environment,
     command_line,
@@ -272,3 +275,169 @@ def test_a_mixed_sync_reads_standard_groups_with_filter_log_events_and_infrequen
     # The same state shape and rules as every other stream (newest event, learned ingestion lag).
     assert set(run.stream_state("cheap")) == set(run.stream_state("standard"))
     assert run.stream_state("cheap")["newest_event_timestamp"] == cheap[-1][0]
+
+
+# Issue 20: user text cannot change the connector's query, answers are verified, endpoints that cap `limit`.
+
+
+def _report(fake: FakeCloudWatch, tmp_path: Path, query: str, **report: Any) -> Any:
+    settings = config(
+        fake.url,
+        custom_log_reports=[{"name": "report", "log_group_name": "/app/ia", "query": query, **report}],
+        log_group_prefix="/none",
+    )
+    return settings, _read(tmp_path, settings)
+
+
+def test_a_report_query_ending_in_a_comment_reads_every_event_once(fake: FakeCloudWatch, tmp_path: Path) -> None:
+    events = [(BASE + i * 7, f"event {i}") for i in range(60)]
+    _infrequent(fake, "/app/ia", events)
+    fake.plan.query_row_cap = 25  # more matching events in the window than one query returns
+    _, run = _report(fake, tmp_path, "fields @timestamp, @message # every event, oldest first")
+    assert run.events_of("report") == events
+    assert len(set(_ids(run, "report").values())) == 60
+    # 25 rows, then from the last row's millisecond on (25 more), then the last 12: three queries.
+    assert fake.stats()["insights"]["started"] == 3
+
+
+def test_a_crowded_millisecond_under_a_commented_report_query_is_read_exactly_with_few_queries(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    crowded = BASE + 100
+    expected: list[Event] = [(BASE + i, f"before {i}") for i in range(10)]
+    for stream, count in (("a", 12), ("b", 12), ("c", 6)):
+        batch = [(crowded, f"{stream} {i:02d}") for i in range(count)]
+        _infrequent(fake, "/app/ia", batch, stream=stream)
+        expected += batch
+    after = [(BASE + 101 + i, f"after {i}") for i in range(10)]
+    _infrequent(fake, "/app/ia", expected[:10] + after)
+    expected += after
+    fake.plan.query_row_cap = 20  # 30 events in one millisecond: more than one query returns
+    _, run = _report(fake, tmp_path, "fields @timestamp, @message # one millisecond is crowded")
+    assert sorted(run.events_of("report")) == sorted(expected)
+    assert len(run.records_of("report")) == len(expected) == 50
+    # The window (10 before + 10 crowded), the crowded millisecond (20 rows), its count per log stream, one query
+    # per log stream (3), then the rest: 7 queries, not one per row of an answer taken for a count.
+    assert fake.stats()["insights"]["started"] == 7
+
+
+def test_report_fields_named_like_the_connectors_columns_get_names_of_their_own(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    line = {
+        "timestamp": "2026-11-30T10:00:00Z",
+        "level": "INFO",
+        "eventId": "mine",
+        "message": "hello",
+        "accountId": "999",
+        "event_time": "noon",
+        "message_json": "text",
+    }
+    lines = [{**line, "n": i} for i in range(2)]
+    _infrequent(fake, "/app/ia", [(BASE + i * 1000, json.dumps(doc)) for i, doc in enumerate(lines)])
+    query = "fields @timestamp, @message, timestamp, level, eventId, message, accountId, event_time, message_json"
+    settings, run = _report(fake, tmp_path, query, message_format="json")
+    (stream,) = run_connector("discover", tmp_path, settings).catalog["streams"]
+    properties = stream["json_schema"]["properties"]
+    for column in ("eventId", "timestamp", "event_time", "message", "accountId"):
+        assert properties[column] == RECORD_SCHEMA["properties"][column], column
+    assert properties["message_json"] == columns(JSON)[JSON_COLUMN]
+    for column in ("query_timestamp", "level", "query_eventId", "query_message", "query_accountId"):
+        assert properties[column] == {"type": ["null", "string"]}, column
+    assert properties["query_event_time"] == properties["query_message_json"] == {"type": ["null", "string"]}
+    records = run.records_of("report")
+    assert all(set(record) <= set(properties) for record in records)
+    assert all(len(r["eventId"]) == 32 and isinstance(r["ingestionTime"], int) for r in records)
+    assert [{k: v for k, v in r.items() if k not in ("eventId", "ingestionTime")} for r in records] == [
+        {
+            "timestamp": BASE + i * 1000,
+            "event_time": iso_utc(BASE + i * 1000),
+            "message": json.dumps(doc),
+            "message_json": doc,
+            "logStreamName": "s",
+            "logGroupName": "/app/ia",
+            "accountId": "123456789012",
+            "awsRegion": "us-east-1",
+            "query_timestamp": "2026-11-30T10:00:00Z",
+            "level": "INFO",
+            "query_eventId": "mine",
+            "query_message": "hello",
+            "query_accountId": "999",
+            "query_event_time": "noon",
+            "query_message_json": "text",
+        }
+        for i, doc in enumerate(lines)
+    ]
+    assert run.stream_state("report")["timestamp"] > BASE + 1000  # the integer cursor, untouched
+
+
+def test_an_endpoint_whose_query_limit_stops_lower_is_read_with_its_limit_said_once(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    events = [(BASE + i * 5, f"event {i}") for i in range(50)]
+    _infrequent(fake, "cheap", events)
+    fake.plan.max_query_limit = 20  # an endpoint at 10,000, scaled down to keep the test small
+    run = _read(tmp_path, config(fake.url))
+    assert run.events_of("cheap") == events
+    limits = [params["limit"] for operation, params in fake.requests if operation == "StartQuery"]
+    assert limits == [100_000, 20, 20, 20]  # refused once; then 20 rows, 20 more, the last 12
+    warnings = [line for line in run.logs("WARN") if "Logs Insights" in line]
+    assert warnings == [
+        f"Logs Insights at {fake.url} refused StartQuery's limit of 100000 rows (1 validation error detected: "
+        "Value '100000' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 20): "
+        "every query of this sync asks for at most 20 rows instead, so windows holding more events take more "
+        "queries. Nothing is skipped."
+    ]
+
+
+def test_check_does_not_ask_to_fix_a_query_when_the_connectors_own_query_fails(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    _infrequent(fake, "cheap", [(BASE, "x")])
+    fake.plan.malformed_query_text = "toMillis"  # an endpoint whose Logs Insights lacks a function the connector uses
+    run = run_connector("check", tmp_path, config(fake.url))
+    assert run.connection_status == {
+        "status": "FAILED",
+        "message": "Listing log groups works, but reading 'cheap' fails: Logs Insights cannot compile the "
+        "connector's own query (unexpected symbol found toMillis at line 1 and position 1). It is not a query from "
+        "the configuration, so there is nothing in it to fix: check that endpoint_url, if set, is a CloudWatch Logs "
+        "endpoint with Logs Insights, and otherwise report this message to the connector's maintainers.",
+    }
+
+
+def test_check_refuses_display_and_sees_stats_behind_a_leading_comment(fake: FakeCloudWatch, tmp_path: Path) -> None:
+    _report_group(fake)
+    report = {"name": "r", "log_group_name": "/aws/apigateway/shop"}
+    displayed = {**report, "query": "fields @timestamp, status | display status"}
+    run = run_connector("check", tmp_path, config(fake.url, custom_log_reports=[displayed]))
+    assert run.connection_status == {
+        "status": "FAILED",
+        "message": "Invalid configuration: `custom_log_reports[0].query` uses `display`, which keeps only the "
+        "fields it lists (and only the last `display` counts), so the @timestamp, @logStream and @ingestionTime "
+        "every record needs would be missing; list the fields with `fields` instead.",
+    }
+    hidden = {**report, "query": "# errors per status\nstats count(*) by status"}
+    run = run_connector("check", tmp_path, config(fake.url, custom_log_reports=[hidden]))
+    assert run.connection_status["status"] == "FAILED"
+    assert run.connection_status["message"].startswith(
+        "Invalid configuration: `custom_log_reports[0].query` uses `stats`, which aggregates events"
+    )
+    assert fake.stats()["insights"]["started"] == 0  # refused before any query is sent
+
+
+def test_a_json_field_holding_half_a_surrogate_pair_is_read_and_keyed(fake: FakeCloudWatch, tmp_path: Path) -> None:
+    """Issue 20 item 12: a JSON log line may escape half of a UTF-16 pair (`\\ud83d`, valid ASCII in the message);
+    Insights discovers the field and answers its value, which UTF-8 cannot hold. The record keys it (it used to
+    crash the eventId digest) and writes U+FFFD for the half; the message itself is kept byte for byte."""
+    client = logs_client(fake.url)
+    lines = ['{"note": "half \\ud83d pair", "n": 1}', '{"note": "whole \\ud83d\\ude80", "n": 2}']
+    put_events(client, "/app/json", "s", [(BASE + i, line) for i, line in enumerate(lines)])
+    report = {"name": "notes", "log_group_name": "/app/json", "query": "fields @timestamp, @message, note"}
+    run = _read(tmp_path, config(fake.url, custom_log_reports=[report], log_group_prefix="/none"))
+
+    records = run.records_of("notes")
+    assert [(r["timestamp"], r["message"], r["note"]) for r in records] == [
+        (BASE, lines[0], "half \ufffd pair"),
+        (BASE + 1, lines[1], "whole \U0001f680"),
+    ]
+    assert len({r["eventId"] for r in records}) == 2

@@ -79,8 +79,17 @@ def _rejected_parameter(code: str, message: str, failure: Failure) -> str:
 
 
 def _malformed_query(code: str, message: str, failure: Failure) -> str:
-    where = f"`{failure.field}`" if failure.field else "the query"
-    return f"Logs Insights cannot compile {where} ({message}). Fix {where} and run check again."
+    """A query from the configuration (`failure.field`) is the user's to fix; the connector's own (an Infrequent
+    Access group's window query) is not."""
+    if failure.field:
+        where = f"`{failure.field}`"
+        return f"Logs Insights cannot compile {where} ({message}). Fix {where} and run check again."
+    of = f" of log group '{failure.log_group}'" if failure.log_group else ""
+    return (
+        f"Logs Insights cannot compile the connector's own query{of} ({message}). It is not a query from the "
+        "configuration, so there is nothing in it to fix: check that endpoint_url, if set, is a CloudWatch Logs "
+        "endpoint with Logs Insights, and otherwise report this message to the connector's maintainers."
+    )
 
 
 def _busy(code: str, message: str, failure: Failure) -> str:
@@ -146,6 +155,8 @@ def failure_type(error: BaseException, failure: Failure | None = None) -> Failur
     code = error_code(error)
     if code == "InvalidParameterException" and failure is not None and failure.field is not None:
         return FailureType.config_error
+    if code == "MalformedQueryException" and failure is not None and failure.field is None:
+        return FailureType.system_error  # the connector's own query: nothing in the configuration to change
     if is_assume_role_error(error):
         return FailureType.config_error if code in ASSUME_ROLE_CONFIG_ERROR_CODES else FailureType.system_error
     if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):

@@ -6,6 +6,10 @@
   by botocore with backoff, then here, from BUSY_WAIT_S doubling up to BUSY_WAIT_MAX_S, for up to BUSY_DEADLINE_S.
 - A query is polled after POLL_FIRST_S, POLL_GROWTH times later each time, up to every POLL_MAX_S; its rows (up to
   ROW_LIMIT) are read a page of PAGE_ROWS at a time.
+- An endpoint whose StartQuery `limit` stops lower (the China partition's documentation still says 10,000) refuses
+  ROW_LIMIT with InvalidParameterException naming its maximum: every later query of this LogsInsights (the sync)
+  asks for that many rows instead, and `warn` says so once. Fewer rows per query only means more queries: the
+  caller pages on `recordsMatched`.
 - A query that is not Complete when its caller stops (a failure) is stopped; `stop_all` stops whatever still runs
   when a sync ends, and `stop_running_queries` what every client runs when the process is cancelled (SIGTERM,
   run.py): best effort, never an error of its own. A killed process (SIGKILL) leaves its queries to end by
@@ -15,11 +19,12 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,6 +41,10 @@ BUSY_WAIT_S = 5.0  # the first wait after botocore's own retries of LimitExceede
 BUSY_WAIT_MAX_S = 60.0
 BUSY_DEADLINE_S = 900.0
 DONE_STATUSES = {"Complete", "Failed", "Cancelled", "Timeout", "Unknown"}
+# StartQuery's answer when `limit` is above what the endpoint allows (botocore does not check the maximum itself).
+_SMALLER_LIMIT = re.compile(
+    r"at 'limit' failed to satisfy constraint: Member must have value less than or equal to (\d+)"
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class QueryResult:
     rows: list[dict[str, str]]  # field -> value, as Insights returns them (strings); @ptr included
     records_matched: int
     bytes_scanned: int
+    limit: int = ROW_LIMIT  # the rows the query was allowed to return
 
     @property
     def truncated(self) -> bool:
@@ -72,10 +82,20 @@ class QuerySpec:
 
 
 class LogsInsights:
-    def __init__(self, *, logs: LogsClient, max_queries: int, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        logs: LogsClient,
+        max_queries: int,
+        sleep: Callable[[float], None] = time.sleep,
+        warn: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        """`warn`: called once, with a sentence for the user, if the endpoint refuses ROW_LIMIT (any thread)."""
         self._logs = logs
         self._slots = threading.BoundedSemaphore(max_queries)
         self._sleep = sleep
+        self._warn = warn
+        self._row_limit = ROW_LIMIT  # lowered once if the endpoint allows fewer rows
         self._running: set[str] = set()
         self._lock = threading.Lock()
         _ACTIVE.add(self)
@@ -84,10 +104,10 @@ class LogsInsights:
         """The query's rows once it is complete; an Airbyte error naming the stream (and `field`, the setting the
         query text comes from) if AWS refuses it or it ends otherwise."""
         with self._slots:
-            query_id = self._start(spec, stream=stream, log_group=log_group, field=field)
+            query_id, limit = self._start(spec, stream=stream, log_group=log_group, field=field)
             finished = False
             try:
-                result = self._results(query_id, stream=stream, log_group=log_group)
+                result = self._results(query_id, limit, stream=stream, log_group=log_group)
                 finished = True
                 return result
             finally:
@@ -109,10 +129,13 @@ class LogsInsights:
         for query_id in running:
             self._stop(query_id)
 
-    def _start(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None) -> str:
+    def _start(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None) -> tuple[str, int]:
+        """The started query's id and the row limit it was sent."""
         deadline = time.monotonic() + BUSY_DEADLINE_S
         wait = BUSY_WAIT_S
         while True:
+            if spec.limit > self._row_limit:
+                spec = replace(spec, limit=self._row_limit)
             try:
                 query_id = str(self._logs.client.start_query(**spec.params())["queryId"])
             except ClientError as error:
@@ -120,13 +143,35 @@ class LogsInsights:
                     self._sleep(wait)
                     wait = min(wait * 2, BUSY_WAIT_MAX_S)
                     continue
+                if self._lowered(error, spec.limit):
+                    continue
                 failure = self._logs.failure(Action.START_QUERY, stream=stream, log_group=log_group, field=field)
                 raise aws_failure(error, failure) from None
             with self._lock:
                 self._running.add(query_id)
-            return query_id
+            return query_id, spec.limit
 
-    def _results(self, query_id: str, *, stream: str, log_group: str) -> QueryResult:
+    def _lowered(self, error: ClientError, sent: int) -> bool:
+        """Whether the endpoint refused `sent` rows for a smaller maximum, which every later query now asks for
+        (said once)."""
+        match = _SMALLER_LIMIT.search(str(error.response.get("Error", {}).get("Message") or ""))
+        if error_code(error) != "InvalidParameterException" or match is None:
+            return False
+        allowed = int(match.group(1))
+        if not 1 <= allowed < sent:
+            return False
+        with self._lock:
+            first = self._row_limit == ROW_LIMIT
+            self._row_limit = min(self._row_limit, allowed)
+        if first:
+            self._warn(
+                f"Logs Insights at {self._logs.endpoint} refused StartQuery's limit of {sent} rows "
+                f"({error.response['Error']['Message']}): every query of this sync asks for at most {allowed} rows "
+                "instead, so windows holding more events take more queries. Nothing is skipped."
+            )
+        return True
+
+    def _results(self, query_id: str, limit: int, *, stream: str, log_group: str) -> QueryResult:
         get = self._logs.client.get_query_results
         poll = POLL_FIRST_S
         try:
@@ -153,6 +198,7 @@ class LogsInsights:
             rows=rows,
             records_matched=int(statistics.get("recordsMatched", len(rows))),
             bytes_scanned=int(statistics.get("bytesScanned", 0)),
+            limit=limit,
         )
 
     def _stop(self, query_id: str) -> None:

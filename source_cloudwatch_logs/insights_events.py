@@ -6,6 +6,16 @@ millisecond. A millisecond holding more events than one query returns is read lo
 `stats` query counts each log stream's events there first); only a single log stream holding more than a
 query's rows in one millisecond cannot be read, and fails the stream with a message saying so.
 
+Every answer is verified before it is relied on (an answer that is not is a system_error naming the stream, and
+nothing of it is delivered): event rows carry `@timestamp`, `@logStream` and `@ingestionTime`, lie in the window
+(and log stream) asked, and come in ascending time order, as the query sorts them; a cut answer has rows; the
+per-log-stream count is a real count (exactly `@logStream` and the count, each log stream once, positive whole
+counts adding up to at least the events the millisecond already returned and those it says matched, not cut,
+and at most MAX_CROWDED_LOG_STREAMS log streams), so the queries that follow it are bounded by what it counted.
+
+Report rows become records through queries.report_shape: a report field named like one of the connector's
+columns lands in its own `query_<name>` column, never over the connector's.
+
 Primary key: Insights' `@ptr` is a pointer for GetLogRecord, with no promise that it stays the same across
 queries, so it is not used. `eventId` is a digest of the log group, the event's time, log stream, ingestion time
 and content (a report: every field it returns), plus `-<n>` for the n-th identical event in that millisecond.
@@ -26,10 +36,19 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.insights import LogsInsights, QueryResult, QuerySpec
-from source_cloudwatch_logs.queries import EVENT_COLUMNS, KEY_FIELDS, quoted, streams_query, window_query
+from source_cloudwatch_logs.queries import (
+    COUNT_FIELD,
+    EVENT_COLUMNS,
+    KEY_FIELDS,
+    quoted,
+    report_shape,
+    streams_query,
+    window_query,
+)
 from source_cloudwatch_logs.state import iso_utc
 
 Event = dict[str, object]
+MAX_CROWDED_LOG_STREAMS = 1_000  # log streams one millisecond may hold: each costs a query of its own
 
 
 @dataclass(frozen=True)
@@ -56,25 +75,34 @@ class InsightsEvents:
         at = start
         while at < end:
             result = self._run(source, window_query(source.report_query, at, end), at, end, stream, field)
-            events = sorted((self._event(row, source) for row in result.rows), key=_time)
+            asked = f"the query of {iso_utc(at)} to {iso_utc(end)}"
+            events = self._events(result, source, at, end, stream, asked)
             if not result.truncated:
                 yield self._keyed(events, source)
                 return
-            last = _time(events[-1]) if events else at
+            if not events:
+                raise _unexpected(
+                    stream, f"{asked} with no row although it says {result.records_matched} events matched"
+                )
+            last = _time(events[-1])
             if last > at:
                 yield self._keyed([event for event in events if _time(event) < last], source)
                 at = last
             else:
-                yield from self._crowded(source, at, stream, field)
+                yield from self._crowded(source, at, len(events), stream, field)
                 at += 1
 
-    def _crowded(self, source: InsightsSource, at: int, stream: str, field: str | None) -> Iterator[list[Event]]:
-        """One millisecond, read log stream by log stream."""
+    def _crowded(
+        self, source: InsightsSource, at: int, returned: int, stream: str, field: str | None
+    ) -> Iterator[list[Event]]:
+        """One millisecond, read log stream by log stream (`returned`: the events one query returned there)."""
         counts = self._run(source, streams_query(at, source.report_query), at, at + 1, stream, field)
-        for row in counts.rows:
-            log_stream = row.get("@logStream", "")
+        per_stream = _counts(counts, at, returned, stream)
+        for log_stream in per_stream:
             query = window_query(source.report_query, at, at + 1, narrow=f"@logStream = {quoted(log_stream)}")
             result = self._run(source, query, at, at + 1, stream, field)
+            asked = f"the query of log stream '{log_stream}' in the millisecond {iso_utc(at)}"
+            events = self._events(result, source, at, at + 1, stream, asked, log_stream=log_stream)
             if result.truncated:
                 raise AirbyteTracedException(
                     message=f"Stream '{stream}': log stream '{log_stream}' holds {result.records_matched} events "
@@ -84,7 +112,49 @@ class InsightsEvents:
                     internal_message="one log stream's millisecond holds more events than a query returns",
                     failure_type=FailureType.system_error,
                 )
-            yield self._keyed([self._event(r, source) for r in result.rows], source)
+            yield self._keyed(events, source)
+
+    def _events(
+        self,
+        result: QueryResult,
+        source: InsightsSource,
+        start: int,
+        end: int,
+        stream: str,
+        asked: str,
+        log_stream: str | None = None,
+    ) -> list[Event]:
+        """The rows as events, verified: each with the fields a record needs, in `[start, end)` (and `log_stream`),
+        in ascending time order."""
+        events: list[Event] = []
+        previous = start
+        for row in result.rows:
+            missing = [name for name in KEY_FIELDS if not row.get(name)]
+            if missing:
+                fields = ", ".join(name for name in row if name != "@ptr")
+                raise _unexpected(stream, f"{asked} with a row without {', '.join(missing)} (its fields: {fields})")
+            try:
+                event = self._event(row, source)
+            except (ValueError, IndexError):
+                problem = "@timestamp" if _unreadable(row["@timestamp"]) else "@ingestionTime"
+                raise _unexpected(
+                    stream, f"{asked} with a row whose {problem} {row[problem]!r} is not a time"
+                ) from None
+            timestamp = _time(event)
+            if not start <= timestamp < end:
+                raise _unexpected(stream, f"{asked} with a row of {iso_utc(timestamp)}, outside the window asked")
+            if timestamp < previous:
+                raise _unexpected(
+                    stream,
+                    f"{asked} with a row of {iso_utc(timestamp)} after one of {iso_utc(previous)}, although the "
+                    "query sorts them in ascending time order: the answer cannot be relied on to hold the window's "
+                    "first events",
+                )
+            if log_stream is not None and event["logStreamName"] != log_stream:
+                raise _unexpected(stream, f"{asked} with a row of log stream '{event['logStreamName']}'")
+            previous = timestamp
+            events.append(event)
+        return events
 
     def _run(
         self, source: InsightsSource, text: str, start: int, end: int, stream: str, field: str | None
@@ -96,15 +166,18 @@ class InsightsEvents:
 
     @staticmethod
     def _event(row: dict[str, str], source: InsightsSource) -> Event:
+        """A row as an event: the event's own fields in the shared columns, a report's fields in the columns
+        queries.report_shape gives them (numbers typed)."""
         event: Event = {
-            "timestamp": insights_ms(row.get("@timestamp", "")),
-            "logStreamName": row.get("@logStream", ""),
-            "ingestionTime": insights_ms(row["@ingestionTime"]) if row.get("@ingestionTime") else None,
+            "timestamp": insights_ms(row["@timestamp"]),
+            "logStreamName": row["@logStream"],
+            "ingestionTime": insights_ms(row["@ingestionTime"]),
         }
+        shape = report_shape(source.report_query) if source.report_query else None
         for name, value in row.items():
             if name in KEY_FIELDS or name == "@ptr":
                 continue
-            column = EVENT_COLUMNS.get(name, name)
+            column = shape.column(name) if shape is not None else EVENT_COLUMNS.get(name, name)
             event[column] = _number(value) if column in source.numeric else value
         return event
 
@@ -114,11 +187,76 @@ class InsightsEvents:
         group = "\x1f".join(source.groups)
         for event in events:
             content = "\x1f".join(f"{k}={v}" for k, v in sorted(event.items()))
-            digest = hashlib.blake2b(f"{group}\x1e{content}".encode(), digest_size=16).hexdigest()
+            digest = hashlib.blake2b(
+                f"{group}\x1e{content}".encode("utf-8", "surrogatepass"), digest_size=16
+            ).hexdigest()
             n = seen[digest]
             seen[digest] += 1
             event["eventId"] = f"{digest}-{n}" if n else digest
         return events
+
+
+def _counts(result: QueryResult, at: int, returned: int, stream: str) -> dict[str, int]:
+    """The per-log-stream counts of one millisecond, verified to be a real, complete `stats` answer."""
+    asked = f"the count of events per log stream in the millisecond {iso_utc(at)}"
+    expected = {"@logStream", COUNT_FIELD}
+    counts: dict[str, int] = {}
+    for row in result.rows:
+        fields = [name for name in row if name != "@ptr"]
+        if set(fields) != expected:
+            raise _unexpected(
+                stream, f"{asked} with a row of the fields {', '.join(fields)} instead of @logStream and {COUNT_FIELD}"
+            )
+        log_stream, count = row["@logStream"], row[COUNT_FIELD]
+        if not log_stream or log_stream in counts:
+            raise _unexpected(stream, f"{asked} with log stream '{log_stream}' twice")
+        if not count.isdigit() or int(count) < 1:
+            raise _unexpected(stream, f"{asked} with a count {count!r} that is not a positive whole number")
+        counts[log_stream] = int(count)
+    if len(counts) >= result.limit:
+        raise _unexpected(stream, f"{asked} with {len(counts)} rows, as many as a query returns: it may be cut")
+    total = sum(counts.values())
+    if total < returned:
+        raise _unexpected(
+            stream,
+            f"{asked} with counts adding up to {total}, fewer than the {returned} events it already returned there",
+        )
+    # Each count is at least 1, so a whole answer passes whether recordsMatched counts events or rows.
+    if total < result.records_matched:
+        raise _unexpected(
+            stream,
+            f"{asked} with counts adding up to {total}, fewer than the {result.records_matched} events it says "
+            "matched: it is cut",
+        )
+    if len(counts) > MAX_CROWDED_LOG_STREAMS:
+        raise AirbyteTracedException(
+            message=f"Stream '{stream}': the one millisecond {iso_utc(at)} holds more events than one Logs Insights "
+            f"query returns, in {len(counts)} log streams; reading them takes a query per log stream, more than "
+            f"the {MAX_CROWDED_LOG_STREAMS} allowed. Read this log group with a narrower custom report query, or "
+            "move it to the STANDARD class.",
+            internal_message="too many log streams in one crowded millisecond",
+            failure_type=FailureType.system_error,
+        )
+    return counts
+
+
+def _unexpected(stream: str, answered: str) -> AirbyteTracedException:
+    """An answer that breaks what the query asked for: nothing of it is delivered."""
+    return AirbyteTracedException(
+        message=f"Stream '{stream}': Logs Insights answered {answered}, so none of it is delivered. Run the sync "
+        "again; if this persists, the endpoint does not answer Logs Insights queries as AWS documents (check "
+        "endpoint_url) or the connector composed a wrong query: report it.",
+        internal_message="an unexpected Logs Insights answer",
+        failure_type=FailureType.system_error,
+    )
+
+
+def _unreadable(text: str) -> bool:
+    try:
+        insights_ms(text)
+    except (ValueError, IndexError):
+        return True
+    return False
 
 
 def _time(event: Event) -> int:

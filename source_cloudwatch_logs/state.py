@@ -240,8 +240,8 @@ def usable_position(stream_state: Any, at_ms: int) -> tuple[StreamPosition | Non
     if lag is None or lag < 0:
         problems.append(f"its `{LAG_KEY}` is not a number of milliseconds; it was ignored")
         lag = 0
-    position = StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag, empty_from_ms=empty_from)
-    return position, "; ".join(problems) or None
+    usable = StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag, empty_from_ms=empty_from)
+    return usable, "; ".join(problems) or None
 
 
 GROUPS_KEY = "log_groups"  # a merged stream's state: each log group's own state (merged.py)

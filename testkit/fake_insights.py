@@ -3,9 +3,10 @@
 moto runs a query synchronously and honours only `fields`, `sort` and `limit`. Here, as on AWS:
 - a query is Scheduled, then Running, then Complete (`FaultPlan.query_seconds` after StartQuery), or Cancelled by
   StopQuery; GetQueryResults answers the status, and the rows once Complete;
-- times are epoch seconds, both ends inclusive; `limit` goes to 100,000 and GetQueryResults pages the rows with
-  `maxItems` (at most 10,000) and `nextToken`; `FaultPlan.query_row_cap` caps the rows of every query lower (an
-  account where StartQuery's limit is still 10,000);
+- times are epoch seconds, both ends inclusive; `limit` goes to 100,000 (`FaultPlan.max_query_limit`: an
+  endpoint whose limit is still 10,000 refuses more with InvalidParameterException) and GetQueryResults pages the
+  rows with `maxItems` (at most 10,000) and `nextToken`; `FaultPlan.query_row_cap` caps the rows of every query
+  lower without a word (only `recordsMatched` tells);
 - `statistics.recordsMatched` counts every event the filters matched, however many rows came back;
   `bytesScanned` counts the bytes of the events in the time range (each message's UTF-8 bytes plus 26);
 - every row carries `@ptr`, different on every query (AWS does not promise a stable one: nothing may rely on it);
@@ -13,7 +14,8 @@ moto runs a query synchronously and honours only `fields`, `sort` and `limit`. H
   `FaultPlan.neighbour_queries` another client holds), at most `infrequent_access_query_limit` of them on
   INFREQUENT_ACCESS groups; beyond, and for the next `FaultPlan.limit_exceeded_calls` StartQuery calls,
   LimitExceededException;
-- a syntax error is a MalformedQueryException (insights_query.py understands a subset of the language).
+- a syntax error is a MalformedQueryException (insights_query.py understands a subset of the language), and so
+  is a query containing `FaultPlan.malformed_query_text` (an endpoint lacking a function).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 from testkit.aws_http import AwsError, invalid_parameter
 from testkit.faults import FaultPlan
 from testkit.filter_events import FilterLogEvents, _parse_group_identifier
-from testkit.insights_query import compile_query
+from testkit.insights_query import compile_query, malformed
 
 MAX_LIMIT = 100_000
 PAGE_ROWS = 10_000
@@ -84,10 +86,19 @@ class FakeInsights:
         if start < 0 or end < start:
             raise invalid_parameter("startTime must be at most endTime, both epoch seconds")
         limit = int(params.get("limit", PAGE_ROWS))
-        if not 1 <= limit <= MAX_LIMIT:
-            raise invalid_parameter(f"limit must be between 1 and {MAX_LIMIT}")
+        allowed = min(MAX_LIMIT, plan.max_query_limit)
+        if limit < 1:
+            raise invalid_parameter("limit must be at least 1")
+        if limit > allowed:
+            raise invalid_parameter(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must "
+                f"have value less than or equal to {allowed}"
+            )
         try:
-            query = compile_query(str(params.get("queryString", "")))
+            text = str(params.get("queryString", ""))
+            if plan.malformed_query_text and plan.malformed_query_text in text:
+                raise malformed(f"unexpected symbol found {plan.malformed_query_text} at line 1 and position 1")
+            query = compile_query(text)
         except AwsError:
             with self._lock:
                 self.stats.malformed += 1

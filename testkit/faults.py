@@ -37,6 +37,8 @@ class FaultPlan:
     linked_accounts: dict[str, list[str]] = field(default_factory=dict)
     """Cross-account observability (OAM): monitoring account id -> the source accounts linked to it, whose log
     groups DescribeLogGroups lists with includeLinkedAccounts and FilterLogEvents reads by ARN."""
+    describe_ignores_identifiers: bool = False
+    """DescribeLogGroups ignores `logGroupIdentifiers` and answers the whole listing, as moto and LocalStack do."""
     neighbour_rps: dict[str, float] = field(default_factory=dict)
     """Operation name -> requests per second another client of the account sends, evenly spaced, taking tokens
     from the same bucket as the connector's calls (and throttled like them when it is empty)."""
@@ -59,7 +61,17 @@ class FaultPlan:
     query_seconds: float = 0.05
     """Logs Insights: a query is Scheduled, then Running, and Complete this long after StartQuery."""
     query_row_cap: int | None = None
-    """Logs Insights: at most this many rows per query, whatever its limit (an account still capped at 10,000)."""
+    """Logs Insights: at most this many rows per query, whatever its limit (silently, `recordsMatched` true)."""
+    max_query_limit: int = 100_000
+    """Logs Insights: the largest StartQuery `limit` the endpoint accepts; a larger one answers
+    InvalidParameterException ("Value '100000' at 'limit' failed to satisfy constraint: Member must have value less
+    than or equal to 10000"). The commercial regions' "limit" page (CWL_QuerySyntax-Limit): "If you omit `limit`,
+    the query defaults to returning up to 10,000 log events. You can specify a `limit` value of up to 100,000."; the
+    China partition's (docs.amazonaws.cn) still says only "If you omit limit, the query will return as many as
+    10,000 log events in the results." Set 10,000 for such an endpoint (lower to keep a test small)."""
+    malformed_query_text: str | None = None
+    """Logs Insights: StartQuery answers MalformedQueryException for a query containing this text (an endpoint
+    whose Logs Insights lacks a function the connector's own queries use, e.g. `toMillis`)."""
     concurrent_query_limit: int = 100
     """Logs Insights: queries of an account that may run at once; StartQuery beyond: LimitExceededException."""
     infrequent_access_query_limit: int = 5

@@ -2,10 +2,25 @@
 tests' reports, refusing the rest the way AWS refuses a query it cannot compile (MalformedQueryException).
 
 Understood: `fields` (field names, `toMillis(f)`, `strlen(f)`, each optionally `as name`; several `fields`
-commands add up), `filter` (comparisons `= != < <= > >=` of a field or `toMillis(field)` with a number or a
-quoted string, `like /regex/`, joined with `and` / `or`, `and` binding tighter), `sort <field> [asc|desc]`,
-`limit N` and `stats count(*) [as name] by f1, f2`. Every other command is a syntax error here (AWS knows more).
-JSON messages are searchable by their top-level keys (nested keys joined with `.`), as Insights discovers them.
+commands add up), `display` (the last one wins), `filter` (comparisons `= != < <= > >=` of a field or
+`toMillis(field)` with a number or a quoted string, `like /regex/`, joined with `and` / `or`, `and` binding
+tighter), `sort <field> [asc|desc]`, `limit N` and `stats count(*) [as name] by f1, f2`. Every other command is a
+syntax error here (AWS knows more). JSON messages are searchable by their top-level keys (nested keys joined with
+`.`), as Insights discovers them.
+
+The syntax rules it follows, from the Logs Insights pages of the CloudWatch Logs User Guide:
+- `#` comments. "Use aliases and comments in queries": "Use the hash character (#) to set off comments. You can
+  use comments to ignore lines in queries or document queries." A comment runs to the end of its line; a `#`
+  inside a quoted string or a /regular expression/ is part of it.
+- Line breaks are whitespace: the pages write queries one command a line (`display`'s example puts
+  `fields @message`, `| parse ...`, `| filter ...` and `| display loggingMessage` on four lines).
+- `display` ("display"): "The `display` command shows only the fields you specify. If your query contains
+  multiple `display` commands, the query results show only the field or fields that you specified in the final
+  `display` command."
+- The default order ("dedup"): "If the results are not sorted before being run through dedup, then the default
+  descending sort order using @timestamp is used." `sort` ("sort"): "Use `sort` to display log events in
+  ascending (`asc`) or descending (`desc`) order by a specified field." The pages do not say which direction
+  `sort f` without one takes: descending here (the connector always names one).
 """
 
 from __future__ import annotations
@@ -175,22 +190,54 @@ def _condition(text: str) -> Condition:
     return lambda event: any(all(test(event) for test in group) for group in alternatives)
 
 
-def split_commands(query: str) -> list[str]:
-    """The query's commands: split on `|` outside quotes and /regexes/."""
-    commands, current, quote = [], [], ""
+_QUOTES = "\"'`/"
+
+
+def without_comments(query: str) -> str:
+    """The query with each comment (`#` outside quotes and /regexes/, to the end of its line) removed."""
+    kept: list[str] = []
+    quote, escaped, comment = "", False, False
     for char in query:
-        if quote:
-            current.append(char)
-            if char == quote:
+        if comment:
+            if char != "\n":
+                continue
+            comment = False
+        elif quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
                 quote = ""
-        elif char in "\"'/":
+        elif char in _QUOTES:
             quote = char
-            current.append(char)
+        elif char == "#":
+            comment = True
+            continue
+        kept.append(char)
+    return "".join(kept)
+
+
+def split_commands(query: str) -> list[str]:
+    """The query's commands: comments removed, split on `|` outside quotes and /regexes/."""
+    commands: list[str] = []
+    current: list[str] = []
+    quote, escaped = "", False
+    for char in without_comments(query):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in _QUOTES:
+            quote = char
         elif char == "|":
             commands.append("".join(current).strip())
             current = []
-        else:
-            current.append(char)
+            continue
+        current.append(char)
     commands.append("".join(current).strip())
     return [command for command in commands if command]
 
@@ -199,8 +246,9 @@ def split_commands(query: str) -> list[str]:
 class Query:
     fields: list[tuple[str, _Operand]] = field(default_factory=list)  # (output name, what)
     filters: list[Condition] = field(default_factory=list)
-    sort: tuple[str, bool] = ("@timestamp", True)  # field, descending
+    sort: tuple[str, bool] = ("@timestamp", True)  # field, descending; without a `sort`: newest first
     limit: int | None = None
+    display: list[str] | None = None  # the last `display` command's fields
     stats_by: list[str] | None = None
     stats_name: str = "count(*)"
 
@@ -229,17 +277,20 @@ class Query:
         )
         limit = min(row_limit, self.limit) if self.limit is not None else row_limit
         shown = self.fields or [("@timestamp", _Operand("@timestamp")), ("@message", _Operand("@message"))]
+        if self.display is not None:  # only the final display's fields, each as `fields` made it (else the event's)
+            made = dict(shown)
+            shown = [(name, made.get(name, _Operand(name))) for name in self.display]
         return [{out: rendered(operand.value(e), operand.field) for out, operand in shown} for e in ordered[:limit]]
 
 
 def compile_query(text: str) -> Query:
     """The query, or MalformedQueryException like AWS's for what this engine does not understand."""
-    if not text.strip():
+    if not without_comments(text).strip():
         raise malformed("The query string is empty.")
     query = Query()
     for command in split_commands(text):
-        word, _, rest = command.partition(" ")
-        word, rest = word.lower(), rest.strip()
+        word, *more = command.split(None, 1)  # a line break is whitespace like any other
+        word, rest = word.lower(), (more[0].strip() if more else "")
         if word == "fields":
             for item in (part.strip() for part in rest.split(",")):
                 expression, _, alias = item.partition(" as ")
@@ -247,6 +298,11 @@ def compile_query(text: str) -> Query:
                 if trailing:
                     raise malformed(f"unexpected symbol found {trailing.split()[0]!r}")
                 query.fields.append((alias.strip() or item, operand))
+        elif word == "display":
+            names = [name.strip() for name in rest.split(",")]
+            if not all(re.fullmatch(_FIELD, name) for name in names):
+                raise malformed(f"display: unexpected {rest!r}")
+            query.display = names
         elif word == "filter":
             query.filters.append(_condition(rest))
         elif word == "sort":

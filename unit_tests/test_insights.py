@@ -164,3 +164,55 @@ def test_stop_all_stops_what_still_runs() -> None:
     client.stop_all()
     client.stop_all()  # nothing left: no second call
     assert stub.operations() == ["StartQuery", "StopQuery"]
+
+
+# Issue 20: an endpoint whose StartQuery `limit` stops at 10,000, and the connector's own query failing to compile.
+
+SMALLER_LIMIT = aws_error(
+    "InvalidParameterException",
+    "1 validation error detected: Value '100000' at 'limit' failed to satisfy constraint: Member must have value "
+    "less than or equal to 10000",
+    "StartQuery",
+)
+
+
+def test_an_endpoint_that_caps_limit_at_10000_is_read_with_10000_for_the_rest_of_the_sync_said_once() -> None:
+    complete = {"status": "Complete", "results": [row(1)], "statistics": {"recordsMatched": 1.0}}
+    stub = QueryStub([SMALLER_LIMIT, {"queryId": "q1"}, {"queryId": "q2"}], [complete, complete])
+    logs = LogsClient(client=stub, region="us-east-1", endpoint="https://x", stats=ApiStats(), limiters={})
+    warned: list[str] = []
+    client = LogsInsights(logs=logs, max_queries=2, sleep=lambda s: None, warn=warned.append)
+    first = client.run(SPEC, stream="s", log_group="g")
+    second = client.run(SPEC, stream="t", log_group="g")
+    assert (first.limit, second.limit) == (10_000, 10_000)
+    limits = [params["limit"] for operation, params in stub.calls if operation == "StartQuery"]
+    assert limits == [100_000, 10_000, 10_000]
+    assert warned == [
+        "Logs Insights at https://x refused StartQuery's limit of 100000 rows (1 validation error detected: Value "
+        "'100000' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000): "
+        "every query of this sync asks for at most 10000 rows instead, so windows holding more events take more "
+        "queries. Nothing is skipped."
+    ]
+
+
+def test_a_refused_limit_that_is_not_larger_than_the_endpoints_is_an_error_as_before() -> None:
+    client, stub, _ = insights([SMALLER_LIMIT], [])
+    spec = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20, limit=10_000)
+    with pytest.raises(AirbyteTracedException) as raised:
+        client.run(spec, stream="s", log_group="g")
+    assert raised.value.failure_type == FailureType.system_error
+    assert stub.operations() == ["StartQuery"]
+
+
+def test_the_connectors_own_query_failing_to_compile_does_not_ask_the_user_to_fix_a_query() -> None:
+    bad = aws_error("MalformedQueryException", "unexpected symbol found toMillis at line 1", "StartQuery")
+    client, _, _ = insights([bad], [])
+    with pytest.raises(AirbyteTracedException) as raised:
+        client.run(SPEC, stream="cheap", log_group="cheap")
+    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.message == (
+        "Stream 'cheap': Logs Insights cannot compile the connector's own query of log group 'cheap' (unexpected "
+        "symbol found toMillis at line 1). It is not a query from the configuration, so there is nothing in it to "
+        "fix: check that endpoint_url, if set, is a CloudWatch Logs endpoint with Logs Insights, and otherwise "
+        "report this message to the connector's maintainers."
+    )

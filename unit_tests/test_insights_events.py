@@ -4,13 +4,20 @@ queries are answered by a stub that applies the window's bounds to a list of eve
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.insights import QueryResult, QuerySpec
-from source_cloudwatch_logs.insights_events import InsightsEvents, InsightsSource, insights_ms
+from source_cloudwatch_logs.insights_events import (
+    MAX_CROWDED_LOG_STREAMS,
+    InsightsEvents,
+    InsightsSource,
+    insights_ms,
+)
 
 Row = dict[str, str]
 
@@ -32,9 +39,11 @@ class Insights:
         self.texts.append(spec.text)
         if "stats" in spec.text:
             at = int(re.search(r"= (\d+)", spec.text).group(1))  # type: ignore[union-attr]
-            streams = sorted({s for ms, s, _ in self.events if ms == at})
+            counts = Counter(s for ms, s, _ in self.events if ms == at)
             return QueryResult(
-                rows=[{"@logStream": s, "events": "1"} for s in streams], records_matched=1, bytes_scanned=5
+                rows=[{"@logStream": s, "events": str(n)} for s, n in sorted(counts.items())],
+                records_matched=sum(counts.values()),
+                bytes_scanned=5,
             )
         low, high = (int(n) for n in re.findall(r"toMillis\(@timestamp\) [<>]=? (\d+)", spec.text))
         only = re.search(r'@logStream = "(\w+)"', spec.text)
@@ -124,3 +133,134 @@ def test_report_rows_map_the_event_fields_and_type_their_numbers() -> None:
         "message": "m",
     }
     assert InsightsEvents._event({**row, "status": "n/a"}, source)["status"] is None
+
+
+# Issue 20: an answer is verified before it is relied on.
+
+
+class Scripted:
+    """Answers `run` with the next scripted result, whatever the query; records the query texts."""
+
+    def __init__(self, results: list[QueryResult]) -> None:
+        self.results, self.texts = results, []  # type: list[QueryResult], list[str]
+
+    def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
+        self.texts.append(spec.text)
+        return self.results.pop(0)
+
+
+def event_row(ms: int, log_stream: str = "a", message: str = "m") -> Row:
+    return {"@timestamp": stamp(ms), "@logStream": log_stream, "@ingestionTime": stamp(ms), "@message": message}
+
+
+def scripted_read(results: list[QueryResult], start: int = 5, end: int = 60_000) -> Scripted:
+    stub = Scripted(results)
+    reader = InsightsEvents(insights=stub)  # type: ignore[arg-type]
+    for _ in reader.window(InsightsSource(groups=("g",)), start, end, stream="s"):
+        pass
+    return stub
+
+
+def refused(results: list[QueryResult], start: int = 5, end: int = 60_000) -> str:
+    with pytest.raises(AirbyteTracedException) as raised:
+        scripted_read(results, start, end)
+    assert raised.value.failure_type == FailureType.system_error
+    return str(raised.value.message)
+
+
+def test_rows_out_of_time_order_are_an_error_naming_the_stream() -> None:
+    newest_first = [event_row(ms) for ms in (30, 20, 10)]
+    message = refused([QueryResult(rows=newest_first, records_matched=5, bytes_scanned=1)], start=0)
+    assert message == (
+        "Stream 's': Logs Insights answered the query of 1970-01-01T00:00:00.000Z to 1970-01-01T00:01:00.000Z "
+        "with a row of 1970-01-01T00:00:00.020Z after one of 1970-01-01T00:00:00.030Z, although the query sorts "
+        "them in ascending time order: the answer cannot be relied on to hold the window's first events, so none "
+        "of it is delivered. Run the sync again; if this persists, the endpoint does not answer Logs Insights "
+        "queries as AWS documents (check endpoint_url) or the connector composed a wrong query: report it."
+    )
+
+
+def test_a_row_without_the_fields_the_connector_needs_is_an_error_naming_the_stream() -> None:
+    row = event_row(10)
+    del row["@ingestionTime"]
+    message = refused([QueryResult(rows=[row], records_matched=1, bytes_scanned=1)], start=0)
+    assert message.startswith(
+        "Stream 's': Logs Insights answered the query of 1970-01-01T00:00:00.000Z to 1970-01-01T00:01:00.000Z "
+        "with a row without @ingestionTime (its fields: @timestamp, @logStream, @message)"
+    )
+    unreadable = {**event_row(10), "@timestamp": "yesterday"}
+    message = refused([QueryResult(rows=[unreadable], records_matched=1, bytes_scanned=1)])
+    assert "with a row whose @timestamp 'yesterday' is not a time" in message
+
+
+def test_a_row_outside_the_window_is_an_error_naming_the_stream() -> None:
+    message = refused([QueryResult(rows=[event_row(10), event_row(70_000)], records_matched=2, bytes_scanned=1)])
+    assert "with a row of 1970-01-01T00:01:10.000Z, outside the window asked" in message
+
+
+def test_a_cut_answer_without_rows_is_an_error() -> None:
+    message = refused([QueryResult(rows=[], records_matched=3, bytes_scanned=1)])
+    assert "with no row although it says 3 events matched" in message
+
+
+def test_a_per_log_stream_count_that_is_not_a_count_is_an_error_after_one_query() -> None:
+    crowded = [event_row(5, "a", f"m{i}") for i in range(4)]
+    # The count query answered event rows (a `stats` lost to a comment would do that): never a query per row.
+    message = refused(
+        [
+            QueryResult(rows=crowded, records_matched=9, bytes_scanned=1),
+            QueryResult(rows=crowded, records_matched=9, bytes_scanned=1),
+        ]
+    )
+    assert message.startswith(
+        "Stream 's': Logs Insights answered the count of events per log stream in the millisecond "
+        "1970-01-01T00:00:00.005Z with a row of the fields @timestamp, @logStream, @ingestionTime, @message "
+        "instead of @logStream and events"
+    )
+
+
+@pytest.mark.parametrize(
+    ("counts", "problem"),
+    [
+        ([("a", "2"), ("a", "2")], "log stream 'a' twice"),
+        ([("a", "2"), ("b", "x")], "a count 'x' that is not a positive whole number"),
+        ([("a", "1"), ("b", "1")], "counts adding up to 2, fewer than the 4 events it already returned there"),
+        ([("a", "4"), ("b", "1")], "counts adding up to 5, fewer than the 9 events it says matched: it is cut"),
+    ],
+)
+def test_a_per_log_stream_count_must_be_a_real_count(counts: list[tuple[str, str]], problem: str) -> None:
+    crowded = [event_row(5, "a", f"m{i}") for i in range(4)]
+    rows = [{"@logStream": name, "events": n} for name, n in counts]
+    stub_results = [
+        QueryResult(rows=crowded, records_matched=9, bytes_scanned=1),
+        QueryResult(rows=rows, records_matched=9, bytes_scanned=1),
+    ]
+    message = refused(stub_results)
+    assert problem in message
+
+
+def test_too_many_log_streams_in_one_millisecond_is_an_error_before_reading_them() -> None:
+    crowded = [event_row(5, "a", f"m{i}") for i in range(4)]
+    rows = [{"@logStream": f"s{i}", "events": "1"} for i in range(MAX_CROWDED_LOG_STREAMS + 1)]
+    stub_results = [
+        QueryResult(rows=crowded, records_matched=9, bytes_scanned=1),
+        QueryResult(rows=rows, records_matched=len(rows), bytes_scanned=1),
+    ]
+    message = refused(stub_results)
+    assert f"{MAX_CROWDED_LOG_STREAMS + 1} log streams" in message
+
+
+def test_report_fields_named_like_the_connectors_columns_keep_the_columns_intact() -> None:
+    row = {**event_row(1), "timestamp": "2026-11-30T00:00:00Z", "eventId": "mine", "level": "INFO", "@ptr": "p"}
+    source = InsightsSource(
+        groups=("g",), report_query="fields @timestamp, @message, timestamp, eventId, level", numeric=frozenset()
+    )
+    assert InsightsEvents._event(row, source) == {
+        "timestamp": 1,
+        "logStreamName": "a",
+        "ingestionTime": 1,
+        "message": "m",
+        "query_timestamp": "2026-11-30T00:00:00Z",
+        "query_eventId": "mine",
+        "level": "INFO",
+    }
