@@ -171,7 +171,7 @@ class MessageParser:
     def parse_into(self, event: dict[str, Any]) -> bool:
         """Adds the columns the event's message parses into; False when it parses into none. `json` takes a
         shorter path (it runs once per event: the cost of this method is the cost of the format)."""
-        message = event["message"] or ""
+        message = event.get("message") or ""  # a query report need not ask for @message
         if self.message_format == JSON:
             if message[:1] != "{" and message.lstrip()[:1] != "{":
                 return False

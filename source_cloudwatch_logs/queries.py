@@ -42,6 +42,9 @@ REFUSED_COMMANDS = {
     "stats": "aggregates events, so it cannot be read incrementally; replicate the events and aggregate in the "
     "destination, or run the aggregation as a scheduled query",
     "limit": "keeps only some events, so an incremental sync would miss the rest; remove it",
+    "dedup": "keeps one event of each set of equal fields, so an incremental sync (which reads each time window "
+    "apart) would keep some of them twice and Logs Insights allows only `limit` after it; deduplicate in the "
+    "destination instead",
     "display": "keeps only the fields it lists (and only the last `display` counts), so the @timestamp, "
     "@logStream and @ingestionTime every record needs would be missing; list the fields with `fields` instead",
 }

@@ -254,3 +254,11 @@ def test_non_scalar_values_in_string_columns_are_json_text() -> None:
     )
     report = auto('{"type": "platform.report", "record": {"requestId": ["r"], "status": {"s": 1}, "metrics": {}}}')
     assert report is not None and (report["lambda_request_id"], report["lambda_status"]) == ('["r"]', '{"s":1}')
+
+
+def test_a_query_report_row_without_a_message_is_left_unparsed() -> None:
+    """A report query need not ask for @message: its records have no `message` to parse."""
+    row: dict[str, Any] = {"timestamp": 1, "level": "x"}
+    assert MessageParser(JSON).parse_into(row) is False
+    assert MessageParser("auto").parse_into(row) is False
+    assert row == {"timestamp": 1, "level": "x"}

@@ -160,3 +160,8 @@ def test_report_fields_named_like_the_connectors_columns_get_names_of_their_own(
     assert shape.column("message") == "query_query_message"
     assert shape.column("status") == "status"  # a result field the query did not declare (e.g. from `parse`)
     assert shape.column("accountId") == "query_accountId"
+
+
+def test_dedup_is_refused_with_a_reason() -> None:
+    problem = query_problem("fields @timestamp, level # one per level\n| dedup level")
+    assert problem is not None and problem.startswith("uses `dedup`, which keeps one event of each set of equal fields")
