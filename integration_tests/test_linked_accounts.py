@@ -137,3 +137,105 @@ def test_check_says_what_is_linked_and_fails_clearly_when_nothing_is(
     assert bad.connection_status["message"] == (
         "Invalid configuration: `account_identifiers` item 0 is not a 12-digit AWS account ID."
     )
+
+
+def _describe_calls(fake: FakeCloudWatch) -> list[dict[str, Any]]:
+    return [params for operation, params in fake.requests if operation == "DescribeLogGroups"]
+
+
+def test_a_read_asks_for_linked_groups_by_arn_with_include_linked_accounts(
+    fake: FakeCloudWatch, organisation: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 20 item 8: the fake answers a source account's ARN in logGroupIdentifiers only with
+    includeLinkedAccounts (the strict reading: the API Reference does not say it answers without). Before the fix
+    the read asked without the flag, found nothing, and skipped every linked stream as deleted, with exit 0."""
+    settings = config(fake.url, include_linked_accounts=True)
+    catalog = configured_catalog(run_connector("discover", tmp_path, settings).catalog)
+    fake.requests.clear()
+    out = run_connector("read", tmp_path, settings, catalog=catalog)
+    assert out.returncode == 0, out.stderr[-2000:]
+    for stream, events in organisation.items():
+        assert out.events_of(stream) == events, stream
+        assert out.statuses(stream) == ["STARTED", "RUNNING", "COMPLETE"], stream
+    lookups = [call for call in _describe_calls(fake) if "logGroupIdentifiers" in call]
+    assert sorted((call["logGroupIdentifiers"], call.get("includeLinkedAccounts")) for call in lookups) == [
+        (["/app/api"], None),  # names: never with the flag, so no other account's group can answer a name
+        (
+            [
+                f"arn:aws:logs:us-east-1:{SOURCE_A}:log-group:/app/api",
+                f"arn:aws:logs:us-east-1:{SOURCE_A}:log-group:/app/worker",
+                f"arn:aws:logs:us-east-1:{SOURCE_B}:log-group:/app/api",
+            ],
+            True,
+        ),
+    ]
+
+
+LNK_A = f"arn:aws:logs:us-east-1:{SOURCE_A}:log-group:/app/api"
+LNK_B = f"arn:aws:logs:us-east-1:{SOURCE_B}:log-group:/app/api"
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "ignores-identifiers"])
+def test_a_merged_report_naming_linked_groups_by_arn_reads_each_account_under_its_own_key(
+    fake: FakeCloudWatch, organisation: dict[str, Any], tmp_path: Path, lenient: bool
+) -> None:
+    """Issue 20 item 9: two source accounts' `/app/api` by ARN beside the account's own by name, on the strict
+    fake and on an endpoint that ignores logGroupIdentifiers (moto, LocalStack). Before the fix the report read
+    the own group three times over, labelled with the source accounts' IDs, kept one state entry for all, and
+    warned that the ARNs did not exist."""
+    fake.plan.describe_ignores_identifiers = lenient
+    report = {"name": "api", "log_group_names": ["/app/api", LNK_A, LNK_B]}
+    settings = config(fake.url, log_group_prefix="/none", custom_log_reports=[report])
+    catalog = configured_catalog(run_connector("discover", tmp_path, settings).catalog)
+    first = run_connector("read", tmp_path, settings, catalog=catalog)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert sorted(
+        (r["accountId"], r["logGroupName"], r["timestamp"], r["message"]) for r in first.records_of("api")
+    ) == sorted(
+        (account, "/app/api", ts, message)
+        for account, stream in (
+            (MONITORING, "/app/api"),
+            (SOURCE_A, f"{SOURCE_A}:/app/api"),
+            (SOURCE_B, f"{SOURCE_B}:/app/api"),
+        )
+        for ts, message in organisation[stream]
+    )
+    assert sorted(first.stream_state("api")["log_groups"]) == [
+        "/app/api",
+        f"{SOURCE_A}:/app/api",
+        f"{SOURCE_B}:/app/api",
+    ]
+    assert [w for w in first.logs("WARN") if "do not exist" in w] == []
+
+    new = _events("A api new", 2, offset=DAY // 2)
+    put_events(logs_client(fake.url, SOURCE_A), "/app/api", "s", new)
+    second = run_connector("read", tmp_path, settings, catalog=catalog, state=first.state)
+    assert second.returncode == 0, second.stderr[-2000:]
+    a_records = [r for r in second.records_of("api") if r["accountId"] == SOURCE_A]
+    assert sorted((r["timestamp"], r["message"]) for r in a_records) == [organisation[f"{SOURCE_A}:/app/api"][-1], *new]
+
+
+def test_a_merged_prefix_report_spans_the_linked_accounts_like_the_top_level_prefix(
+    fake: FakeCloudWatch, organisation: dict[str, Any], tmp_path: Path
+) -> None:
+    """Issue 20 item 9, decided: with include_linked_accounts a `log_group_prefix` report covers the account's
+    own groups and the linked accounts' (narrowed by account_identifiers), as the top-level prefix does."""
+    report = {"name": "app", "log_group_prefix": "/app/"}
+    settings = config(
+        fake.url,
+        log_group_prefix="/none",
+        include_linked_accounts=True,
+        account_identifiers=[SOURCE_A],
+        custom_log_reports=[report],
+    )
+    catalog = configured_catalog(run_connector("discover", tmp_path, settings).catalog)
+    out = run_connector("read", tmp_path, settings, catalog=catalog)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.events_of("app") == sorted(
+        [*organisation["/app/api"], *organisation[f"{SOURCE_A}:/app/api"], *organisation[f"{SOURCE_A}:/app/worker"]]
+    )
+    assert sorted(out.stream_state("app")["log_groups"]) == [
+        "/app/api",
+        f"{SOURCE_A}:/app/api",
+        f"{SOURCE_A}:/app/worker",
+    ]

@@ -11,6 +11,7 @@ import jsonschema
 
 from testkit.connector import config, configured_catalog, read_with_kill, run_connector
 from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
+from testkit.messages import state_entry
 from testkit.seeding import DAY, HOUR, logs_client, now_ms, put_events
 
 BASE = now_ms() - DAY
@@ -180,3 +181,96 @@ def test_a_merged_report_that_matches_no_group_yet_is_offered_and_checks(fake: F
     run = _read(tmp_path, settings)
     assert run.records_of("lambda_logs") == []
     assert run.stream_state("lambda_logs") == {"log_groups": {}}
+
+
+def test_log_group_names_on_an_endpoint_that_ignores_identifiers_reads_only_those_groups(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Issue 20 item 10: stock moto and LocalStack ignore logGroupIdentifiers and answer every group of the
+    account (FaultPlan.describe_ignores_identifiers); the report still holds exactly the two groups it names."""
+    client = logs_client(fake.url)
+    for name in ("a", "b", "c", "d", "e"):
+        put_events(client, f"/app/{name}", "s", [(BASE + i, f"{name} {i}") for i in range(3)])
+    fake.plan.describe_ignores_identifiers = True
+    report = {"name": "two", "log_group_names": ["/app/b", "/app/d"]}
+    settings = config(fake.url, log_group_prefix="/none", custom_log_reports=[report])
+    run = _read(tmp_path, settings)
+    assert _rows(run, "two") == [(f"/app/{name}", BASE + i, f"{name} {i}") for name in ("b", "d") for i in range(3)]
+    assert sorted(run.stream_state("two")["log_groups"]) == ["/app/b", "/app/d"]
+    asked = [p for op, p in fake.requests if op == "DescribeLogGroups" and "logGroupIdentifiers" in p]
+    assert asked and all(p["logGroupIdentifiers"] == ["/app/b", "/app/d"] for p in asked)
+
+
+def _infrequent(fake: FakeCloudWatch, group: str, events: list[tuple[int, str]]) -> None:
+    """An INFREQUENT_ACCESS group (CreateLogGroup logGroupClass; FilterLogEvents refuses it, as AWS does)."""
+    client = logs_client(fake.url)
+    client.create_log_group(logGroupName=group, logGroupClass="INFREQUENT_ACCESS")
+    put_events(client, group, "s", events)
+
+
+def test_a_merged_report_reads_its_infrequent_access_members_with_logs_insights(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Issue 20 item 11: without filter settings, an Infrequent Access member is read with Logs Insights like the
+    group's own stream; before the fix it was left out with a warning and the stream ended COMPLETE."""
+    put_events(logs_client(fake.url), "/aws/lambda/hot", "s", [(BASE + i, f"hot {i}") for i in range(3)])
+    _infrequent(fake, "/aws/lambda/cold", [(BASE + 10 + i, f"cold {i}") for i in range(4)])
+    run = _read(tmp_path, _settings(fake))
+    assert _rows(run) == [
+        *[("/aws/lambda/cold", BASE + 10 + i, f"cold {i}") for i in range(4)],
+        *[("/aws/lambda/hot", BASE + i, f"hot {i}") for i in range(3)],
+    ]
+    assert run.statuses("lambda_logs")[-1] == "COMPLETE"
+    assert sorted(run.stream_state("lambda_logs")["log_groups"]) == ["/aws/lambda/cold", "/aws/lambda/hot"]
+    assert [w for w in run.logs("WARN") if "cold" in w] == []
+
+
+def test_a_single_group_report_on_an_infrequent_access_group_without_filters_is_read(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Issue 20 item 11: such a report was refused; it reads like the group's own stream."""
+    _infrequent(fake, "/cold", [(BASE + i, f"cold {i}") for i in range(3)])
+    settings = config(fake.url, log_group_prefix="/none", custom_log_reports=[{"name": "r", "log_group_name": "/cold"}])
+    run = _read(tmp_path, settings)
+    assert run.events_of("r") == [(BASE + i, f"cold {i}") for i in range(3)]
+    assert {r["logGroupName"] for r in run.records_of("r")} == {"/cold"}
+
+
+def test_a_merged_report_whose_filter_cannot_apply_to_infrequent_access_members_never_ends_complete(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Issue 20 item 11: check fails naming the report and the group, discover warns, and a read delivers the
+    other members, then ends the stream INCOMPLETE with an error naming the group (exit 1); the group's state
+    entry, if any, is kept."""
+    put_events(logs_client(fake.url), "/aws/lambda/hot", "s", [(BASE, "hot ERROR"), (BASE + 1, "hot ok")])
+    _infrequent(fake, "/aws/lambda/cold", [(BASE + 2, "cold ERROR")])
+    settings = config(fake.url, log_group_prefix="/none", custom_log_reports=[{**LAMBDA, "filter_pattern": "ERROR"}])
+    problem = (
+        "`custom_log_reports[0]` ('lambda_logs'): log group(s) '/aws/lambda/cold' cannot be read as the report "
+        "asks: their log class INFREQUENT_ACCESS does not support FilterLogEvents, and Logs Insights, which reads "
+        "that class, cannot apply filter_pattern. Express the filter as a Logs Insights `query` instead (e.g. "
+        "`filter @message like /ERROR/`), or choose the report's log groups so that these are not among them."
+    )
+    check = run_connector("check", tmp_path, settings)
+    assert check.connection_status == {"status": "FAILED", "message": problem}
+    discovered = run_connector("discover", tmp_path, settings)
+    assert discovered.returncode == 0
+    warning = (
+        f"{problem} Stream 'lambda_logs' reads its other log groups, then ends INCOMPLETE with this error on every "
+        "sync until this is fixed."
+    )
+    assert warning in discovered.logs("WARN")
+    catalog = configured_catalog(discovered.catalog)
+    kept = {"timestamp": BASE - 5, "newest_event_timestamp": BASE - 10}
+    state = [state_entry("lambda_logs", BASE - 5)]
+    state[0]["stream"]["stream_state"] = {"timestamp": BASE - 5, "log_groups": {"/aws/lambda/cold": kept}}
+    run = run_connector("read", tmp_path, settings, catalog=catalog, state=state)
+    assert run.returncode == 1
+    assert _rows(run) == [("/aws/lambda/hot", BASE, "hot ERROR")]
+    stream_errors = [e for e in run.errors if e.get("stream_descriptor")]
+    assert [(e["message"], e["failure_type"]) for e in stream_errors] == [
+        (f"Stream 'lambda_logs': {problem} Its other log groups were read.", "config_error")
+    ]
+    assert run.statuses("lambda_logs")[-1] == "INCOMPLETE"
+    assert run.stream_state("lambda_logs")["log_groups"]["/aws/lambda/cold"] == kept
+    assert "/aws/lambda/hot" in run.stream_state("lambda_logs")["log_groups"]

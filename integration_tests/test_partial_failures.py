@@ -3,6 +3,7 @@ streams are read completely and checkpoint, as if the broken one were not there.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -137,4 +138,51 @@ def test_access_denied_on_one_log_group_fails_its_stream_after_the_others_comple
         f"During the sync, the following streams did not sync successfully: {VICTIM}: "
     )
     assert run.statuses(VICTIM) == ["STARTED", "INCOMPLETE"]
+    _assert_the_others_complete(run, reference)
+
+
+def test_a_log_group_that_exists_but_is_not_listed_ends_incomplete_and_the_sync_fails_after_the_others(
+    fake: FakeCloudWatch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20, principle 3: a stream is skipped with exit 0 only once a direct read confirms its group is gone.
+    Faked: DescribeLogGroups leaves out one group that exists (and FilterLogEvents reads it), as a listing that
+    misses a group would; the read's lookup by name then does not find it. The stream ends INCOMPLETE with an
+    error naming it, the other streams are read completely, and the sync exits 1."""
+    _, reference = _seed(fake)
+    connector_config = config(fake.url, **FAST)
+    catalog = discovered_catalog(connector_config)
+    describe = fake._describe_log_groups
+
+    def without_victim(environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]) -> list[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured.update(status=status, headers=headers)
+            return lambda data: None
+
+        answer = json.loads(b"".join(describe(environ, capture, params)))
+        answer["logGroups"] = [g for g in answer.get("logGroups", []) if g.get("logGroupName") != VICTIM]
+        start_response(captured["status"], [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"])
+        return [json.dumps(answer).encode()]
+
+    monkeypatch.setattr(fake, "_describe_log_groups", without_victim)
+    run = read_with_kill(tmp_path, connector_config, catalog)
+
+    assert run.returncode == 1, run.describe()
+    stream_errors = [e for e in run.errors if e.get("stream_descriptor")]
+    assert [(e["message"], e["failure_type"], e["stream_descriptor"]["name"]) for e in stream_errors] == [
+        (
+            f"Stream '{VICTIM}': log group '{VICTIM}' was not returned by DescribeLogGroups in region {REGION}, yet it "
+            "is not gone: a direct read of it works. The stream was not read. Run the sync again; if this repeats, "
+            "check that the credentials may call logs:DescribeLogGroups on it (for a linked account's group: that "
+            "the account is still linked and shares its log groups).",
+            "system_error",
+            VICTIM,
+        )
+    ]
+    assert run.statuses(VICTIM) == ["STARTED", "INCOMPLETE"]
+    assert [w for w in run.logs("WARN") if VICTIM in w] == []  # never "no longer exists"
+    assert VICTIM not in run.final_states()  # its state stays as it was
+    closing = run.of("TRACE")[-1]["trace"]  # the sync's closing error comes after every other stream finished
+    assert closing["type"] == "ERROR" and "stream_descriptor" not in closing["error"]
     _assert_the_others_complete(run, reference)

@@ -1,7 +1,8 @@
 """`check`: can these credentials list the log groups and read the ones that matter?
 
 It succeeds when the first page of groups can be listed, every custom report can be read with its own filter
-and stream selection, and at least one stream in all can be read. Groups are probed one family (the name up to
+and stream selection (a merged report's Infrequent Access members too: it fails when the report's filter settings
+cannot apply to them, naming the report and the groups), and at least one stream in all can be read. Groups are probed one family (the name up to
 its last `/`) at a time, so a policy that allows FilterLogEvents on `/aws/lambda/*` only is not judged by an
 `/aws/apigateway/...` group that sorts first; groups that could not be read are named in a warning.
 """
@@ -62,8 +63,9 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         discovery = streams_of(first_page, log_groups, config, logger, own_account=own_account)
     except AirbyteTracedException as error:
         return _failed(str(error.message))
-    if discovery.report_problems:
-        return _failed(" ".join(discovery.report_problems))
+    left_out = [s.left_out_problem for s in discovery.streams if isinstance(s, MergedDefinition) and s.left_out_problem]
+    if discovery.report_problems or left_out:
+        return _failed(" ".join([*discovery.report_problems, *left_out]))
     if not discovery.streams:
         where = f"starts with '{config.log_group_prefix}'" if config.log_group_prefix else "exists"
         return _failed(

@@ -107,12 +107,50 @@ RAW_MESSAGES = Parsing()
 # The fields of VPC flow log records, versions 2 to 8 (Amazon VPC user guide, "Flow log records": "Available
 # fields"; shared/reference/aws-log-formats.md), and the two listed after version 8.
 VPC_KNOWN_FIELDS = frozenset(
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
-    "log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type "
-    "sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path ecs-cluster-arn "
-    "ecs-cluster-name ecs-container-instance-arn ecs-container-instance-id ecs-container-id "
-    "ecs-second-container-id ecs-service-name ecs-task-definition-arn ecs-task-arn ecs-task-id reject-reason "
-    "resource-id encryption-status".split()
+    [
+        "version",
+        "account-id",
+        "interface-id",
+        "srcaddr",
+        "dstaddr",
+        "srcport",
+        "dstport",
+        "protocol",
+        "packets",
+        "bytes",
+        "start",
+        "end",
+        "action",
+        "log-status",
+        "vpc-id",
+        "subnet-id",
+        "instance-id",
+        "tcp-flags",
+        "type",
+        "pkt-srcaddr",
+        "pkt-dstaddr",
+        "region",
+        "az-id",
+        "sublocation-type",
+        "sublocation-id",
+        "pkt-src-aws-service",
+        "pkt-dst-aws-service",
+        "flow-direction",
+        "traffic-path",
+        "ecs-cluster-arn",
+        "ecs-cluster-name",
+        "ecs-container-instance-arn",
+        "ecs-container-instance-id",
+        "ecs-container-id",
+        "ecs-second-container-id",
+        "ecs-service-name",
+        "ecs-task-definition-arn",
+        "ecs-task-arn",
+        "ecs-task-id",
+        "reject-reason",
+        "resource-id",
+        "encryption-status",
+    ]
 )
 
 

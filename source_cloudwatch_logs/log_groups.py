@@ -1,8 +1,20 @@
-"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as Airbyte errors."""
+"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as Airbyte errors.
+
+Every answer is checked against what was asked before it is used: endpoints built on moto (LocalStack, moto
+itself) ignore `logGroupIdentifiers` and answer the whole listing, and an endpoint may not honour a prefix or
+`accountIdentifiers` either. `named` keeps only the groups whose name (a name asked for) or ARN (an ARN asked
+for) is one that was asked; `list` keeps only names under the prefix and, narrowed to some linked accounts, only
+those accounts' groups and the credentials' own.
+
+Names and ARNs are asked for in separate calls: ARNs with `includeLinkedAccounts: true` (whether AWS answers a
+source account's ARN without it is not documented), names without it (so a group of another account can never
+answer a plain name).
+"""
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -22,6 +34,8 @@ INFREQUENT_ACCESS = "INFREQUENT_ACCESS"  # read with Logs Insights instead; DELI
 
 
 LINKED_SEPARATOR = ":"  # never in a log group name: `<account id>:<name>` names a linked account's group
+# What AWS accepts as a log group name (DescribeLogGroups' and FilterLogEvents' pattern, 1 to 512 characters).
+GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]{1,512}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,8 @@ class LogGroups:
     def __init__(self, *, logs: LogsClient) -> None:
         self._logs = logs
         self.server_time_ms: int | None = None
+        self._own_account: str | None = None
+        self._own_account_known = False
 
     def list(
         self,
@@ -96,21 +112,47 @@ class LogGroups:
             params["includeLinkedAccounts"] = True
             if linked:
                 params["accountIdentifiers"] = list(linked)
-        yield from self._pages(params, field, pages)
+        accounts = {*linked, self.own_account()} if linked else None
+        for group in self._pages(params, field, pages):
+            if prefix and not group.name.startswith(prefix):
+                continue  # an endpoint that ignores the prefix
+            if accounts is not None and group.account_id is not None and group.account_id not in accounts:
+                continue  # an endpoint that ignores accountIdentifiers
+            yield group
 
     def own_account(self) -> str | None:
-        """The account the credentials belong to, from the ARN of one of its own groups (None if it has none)."""
-        for group in self._pages({"limit": 1}, None, pages=1):
-            return group.account_id
-        return None
+        """The account the credentials belong to, from the ARN of one of its own groups (None if it has none);
+        asked once."""
+        if not self._own_account_known:
+            self._own_account = next((group.account_id for group in self._pages({"limit": 1}, None, pages=1)), None)
+            self._own_account_known = True
+        return self._own_account
 
-    def named(self, names: Iterable[str], *, field: str | None = None) -> Iterator[LogGroup]:
-        """The groups with exactly these names (or ARNs, for linked accounts' groups) that exist, asked for
-        IDENTIFIERS_PER_CALL at a time."""
-        wanted = sorted(set(names))
-        for start in range(0, len(wanted), IDENTIFIERS_PER_CALL):
-            params = {"logGroupIdentifiers": wanted[start : start + IDENTIFIERS_PER_CALL]}
-            yield from self._pages(params, field)
+    def named(self, identifiers: Iterable[str], *, field: str | None = None) -> Iterator[LogGroup]:
+        """The groups with exactly these names (in the credentials' account) or ARNs (any account's, a linked
+        source account's too) that exist, asked for IDENTIFIERS_PER_CALL at a time: names in calls of their own,
+        ARNs (without a trailing `:*`) in calls with `includeLinkedAccounts`. Whatever else an answer holds is
+        dropped."""
+        wanted = {identifier.removesuffix(":*") if is_arn(identifier) else identifier for identifier in identifiers}
+        names = sorted(identifier for identifier in wanted if not is_arn(identifier))
+        arns = sorted(identifier for identifier in wanted if is_arn(identifier))
+        for asked, by_arn in ((names, False), (arns, True)):
+            for start in range(0, len(asked), IDENTIFIERS_PER_CALL):
+                batch = asked[start : start + IDENTIFIERS_PER_CALL]
+                # DescribeLogGroups (API Reference), includeLinkedAccounts: "If you are using a monitoring account,
+                # set this to true to have the operation return log groups in the accounts listed in
+                # accountIdentifiers." It does not say whether logGroupIdentifiers ARNs of source accounts are
+                # answered without it: the flag goes with every ARN.
+                params: dict[str, Any] = {"logGroupIdentifiers": batch}
+                if by_arn:
+                    params["includeLinkedAccounts"] = True
+                batch_set = set(batch)
+                seen: set[str] = set()
+                for group in self._pages(params, field):
+                    key = group.arn if by_arn else group.name
+                    if key in batch_set and key not in seen:  # only what was asked, once
+                        seen.add(key)
+                        yield group
 
     def _pages(self, params: dict[str, Any], field: str | None, pages: int | None = None) -> Iterator[LogGroup]:
         try:
@@ -143,6 +185,11 @@ def group_arn(region: str, account: str, name: str) -> str:
     """The ARN of a log group, as logGroupIdentifier takes it (without ':*')."""
     partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
     return f"arn:{partition}:logs:{region}:{account}:log-group:{name}"
+
+
+def is_arn(identifier: str) -> bool:
+    """A log group named by its ARN (`arn:<partition>:logs:<region>:<account>:log-group:<name>`)."""
+    return identifier.startswith("arn:")
 
 
 def linked_stream_name(account: str, name: str) -> str:

@@ -1,12 +1,18 @@
 """A merged stream: one stream over many log groups (a custom report with `log_group_prefix` or
 `log_group_names`), each group read exactly as a stream of its own and keeping its own position.
 
-State: `{"timestamp": <the lowest watermark>, "log_groups": {"<group>": <the group's state, as a stream's>}}`.
-The top-level `timestamp` is informative (and what a destination shows); each group resumes from its own entry,
-so a busy group never holds back a quiet one, nor hides its late events. A group without an entry (created since,
-or new to the prefix) starts from `start_date` or its oldest data; an entry whose group no longer exists is
-dropped, with a log line. A state with a `timestamp` but no `log_groups` (the stream used to read one group) is
-every group's starting position.
+State: `{"timestamp": <the lowest watermark>, "log_groups": {"<key>": <the group's state, as a stream's>}}`, where
+a group's key is its name, or `<account id>:<name>` for a group named by ARN or of a linked account
+(`StreamDefinition.state_key`, discovery.py). The top-level `timestamp` is informative (and what a destination
+shows); each group resumes from its own entry, so a busy group never holds back a quiet one, nor hides its late
+events. A group without an entry (created since, or new to the prefix) starts from `start_date` or its oldest
+data; an entry whose group no longer exists is dropped, with a log line. A state with a `timestamp` but no
+`log_groups` (the stream used to read one group) is every group's starting position.
+
+A member that exists but cannot be read as the report asks (`MergedDefinition.left_out`) keeps its entry as it
+was; the stream reads the other members, then fails with the report's problem: it ends INCOMPLETE, never
+COMPLETE without those groups, and the sync exits non-zero after every other stream is read (the CDK's rule for
+an error raised by a stream's partition generator).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from source_cloudwatch_logs.cursor import WindowCursor
 from source_cloudwatch_logs.discovery import MergedDefinition
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.records import CURSOR_FIELD
+from source_cloudwatch_logs.spec import config_error
 from source_cloudwatch_logs.state import GROUPS_KEY, StreamPosition
 from source_cloudwatch_logs.streams import LogEventsPartition, StreamContext, concurrent_stream, window_reader
 
@@ -38,12 +45,18 @@ class MergedCursor(Cursor):
     """The stream's state, made of its groups' cursors (each a `WindowCursor` that reports its changes here)."""
 
     def __init__(
-        self, *, stream_name: str, state_manager: ConnectorStateManager, repository: MessageRepository
+        self,
+        *,
+        stream_name: str,
+        state_manager: ConnectorStateManager,
+        repository: MessageRepository,
+        kept: Mapping[str, Any] | None = None,
     ) -> None:
         self._stream_name = stream_name
         self._state_manager = state_manager
         self._repository = repository
         self._members: dict[str, WindowCursor] = {}
+        self._kept = dict(kept or {})  # entries of groups left out this sync, as they were
         self._lock = threading.RLock()
 
     def add(self, group: str, cursor: WindowCursor) -> None:
@@ -51,10 +64,12 @@ class MergedCursor(Cursor):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        groups = {group: cursor.state for group, cursor in sorted(self._members.items())}
+        groups = {**self._kept, **{group: cursor.state for group, cursor in self._members.items()}}
+        groups = dict(sorted(groups.items()))
         state: dict[str, Any] = {GROUPS_KEY: groups}
-        if groups:
-            state[CURSOR_FIELD] = min(int(entry[CURSOR_FIELD]) for entry in groups.values())
+        watermarks = [mark for mark in map(_watermark, groups.values()) if mark is not None]
+        if watermarks:
+            state[CURSOR_FIELD] = min(watermarks)
         return state
 
     def observe(self, record: Record) -> None:
@@ -79,13 +94,26 @@ class MergedCursor(Cursor):
             self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
 
 
+def _watermark(entry: Any) -> int | None:
+    mark = entry.get(CURSOR_FIELD) if isinstance(entry, Mapping) else None
+    return int(mark) if isinstance(mark, int | float) and not isinstance(mark, bool) else None
+
+
 class MergedPartitionGenerator(PartitionGenerator):
     """The windows of every group, one group after the other in turn, so all groups are read at once."""
 
-    def __init__(self, *, name: str, members: list[tuple[StreamContext, WindowCursor]], plan: SyncPlan) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        members: list[tuple[StreamContext, WindowCursor]],
+        plan: SyncPlan,
+        problem: str | None = None,
+    ) -> None:
         self._name = name
         self._members = members
         self._plan = plan
+        self._problem = problem  # groups left out: raised once every window is handed over
 
     def generate(self) -> Iterable[Partition]:
         progress = self._plan.progress
@@ -103,6 +131,11 @@ class MergedPartitionGenerator(PartitionGenerator):
                     count += 1
                     yield partition
         progress.windows_planned(self._name, count)
+        if self._problem is not None:
+            raise config_error(
+                f"Stream '{self._name}': {self._problem} Its other log groups were read.",
+                f"merged stream {self._name}: members left out",
+            )
 
 
 def _partitions(context: StreamContext, cursor: WindowCursor) -> Iterator[LogEventsPartition]:
@@ -111,20 +144,30 @@ def _partitions(context: StreamContext, cursor: WindowCursor) -> Iterator[LogEve
 
 
 def build_merged_stream(
-    *, definition: MergedDefinition, positions: Mapping[str, StreamPosition | None], plan: SyncPlan
+    *,
+    definition: MergedDefinition,
+    positions: Mapping[str, StreamPosition | None],
+    plan: SyncPlan,
+    kept: Mapping[str, Any] | None = None,
 ) -> DefaultStream:
-    cursor = MergedCursor(stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository)
+    """The stream of a merged report: `positions` by member state key; `kept`, the state entries of the members
+    left out this sync (plan.py)."""
+    cursor = MergedCursor(
+        stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository, kept=kept
+    )
     members = []
     for member in definition.members:
-        group = member.group.name
+        key = member.state_key
         member_cursor, context = window_reader(
             definition=member,
-            position=positions.get(group),
+            position=positions.get(key),
             plan=plan,
-            slice_partition={GROUP_KEY: group},
+            slice_partition={GROUP_KEY: key},
             on_change=cursor.changed,
         )
-        cursor.add(group, member_cursor)
+        cursor.add(key, member_cursor)
         members.append((context, member_cursor))
-    generator = MergedPartitionGenerator(name=definition.name, members=members, plan=plan)
+    generator = MergedPartitionGenerator(
+        name=definition.name, members=members, plan=plan, problem=definition.left_out_problem
+    )
     return concurrent_stream(definition=definition, generator=generator, cursor=cursor, plan=plan)

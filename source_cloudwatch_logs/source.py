@@ -30,7 +30,7 @@ from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.merged import build_merged_stream
-from source_cloudwatch_logs.plan import plan_sync
+from source_cloudwatch_logs.plan import failing_stream, plan_sync
 from source_cloudwatch_logs.progress import log
 from source_cloudwatch_logs.records import catalog_stream, destination_name_problems
 from source_cloudwatch_logs.spec import config_error, connection_specification, parse_config
@@ -105,11 +105,12 @@ class SourceCloudwatchLogs(Source):
         )
         yield from plan.announcements
         streams: list[AbstractStream] = [
-            build_merged_stream(definition=s.definition, positions=s.group_positions, plan=plan)
+            build_merged_stream(definition=s.definition, positions=s.group_positions, plan=plan, kept=s.kept_groups)
             if isinstance(s.definition, MergedDefinition)
             else build_stream(definition=s.definition, position=s.position, plan=plan)
             for s in plan.streams
         ]
+        streams.extend(failing_stream(failing, plan) for failing in plan.failing)  # they end INCOMPLETE, erring
         if not streams:
             return
         workers = plan.workers

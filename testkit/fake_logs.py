@@ -316,7 +316,15 @@ class FakeCloudWatch:
         self, environ: WSGIEnvironment, start_response: StartResponse, params: dict[str, Any]
     ) -> list[bytes]:
         """moto's answer with the log class; AWS's pattern check of the prefix, and `logGroupIdentifiers`
-        (names in the caller's account, at most 50), which moto ignores."""
+        (names in the caller's account, ARNs of its own and its linked accounts' groups; at most 50), which moto
+        ignores (and so does the fake with `FaultPlan.describe_ignores_identifiers`, as moto and LocalStack do).
+
+        DescribeLogGroups (API Reference), logGroupIdentifiers: "If you are using this operation in a monitoring
+        account, you can specify the ARNs of log groups in source accounts and in the monitoring account itself."
+        includeLinkedAccounts: "If you are using a monitoring account, set this to true to have the operation
+        return log groups in the accounts listed in accountIdentifiers. [...] The default for this parameter is
+        false." Whether a source account's ARN is answered without the flag is not said: the fake takes the strict
+        reading and answers such an ARN only with `includeLinkedAccounts: true`."""
         prefix = params.get("logGroupNamePrefix")
         if prefix is not None and not re.fullmatch(r"[\.\-_/#A-Za-z0-9]+", str(prefix)):
             return aws_error(
@@ -329,11 +337,14 @@ class FakeCloudWatch:
         identifiers = params.get("logGroupIdentifiers")
         access_key, region = credential_scope(environ)
         caller = account_id(environ, access_key)
-        if identifiers is not None:
+        if identifiers is not None and not self.plan.describe_ignores_identifiers:
             if not 1 <= len(identifiers) <= 50:
                 return aws_error(start_response, invalid_parameter("logGroupIdentifiers: 1 to 50 names"))
+            linked = bool(params.get("includeLinkedAccounts"))
             found = [
-                group for identifier in sorted(set(identifiers)) for group in self._group(caller, region, identifier)
+                group
+                for identifier in sorted(set(identifiers))
+                for group in self._group(caller, region, identifier, linked)
             ]
             status, headers, data = "200 OK", [("Content-Type", "application/x-amz-json-1.1")], b""
             answer: dict[str, Any] = {"logGroups": found}
@@ -353,15 +364,15 @@ class FakeCloudWatch:
     def _linked(self, caller: str, account: str) -> bool:
         return account == caller or account in self.plan.linked_accounts.get(caller, [])
 
-    def _group(self, caller: str, region: str, identifier: str) -> list[dict[str, Any]]:
+    def _group(self, caller: str, region: str, identifier: str, linked: bool) -> list[dict[str, Any]]:
         """The group a logGroupIdentifiers entry names (a name in the caller's account, or an ARN of the caller's
-        or a linked account's group), as DescribeLogGroups describes it; none if it does not exist or is not
-        visible."""
+        group, or of a linked account's group when asked with includeLinkedAccounts), as DescribeLogGroups
+        describes it; none if it does not exist or is not visible."""
         account, name = caller, identifier
         match = re.fullmatch(r"arn:[^:]+:logs:([^:]+):(\d{12}):log-group:(.+?)(:\*)?", identifier)
         if match:
             region, account, name = match.group(1), match.group(2), match.group(3)
-        if not self._linked(caller, account):
+        if account != caller and not (linked and self._linked(caller, account)):
             return []
         group = logs_backends[account][region].groups.get(name)
         return [group.to_describe_dict()] if group is not None else []

@@ -113,3 +113,27 @@ def test_check_uses_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == {"max_attempts": CHECK_MAX_ATTEMPTS, "read_timeout_s": CHECK_READ_TIMEOUT_S}
     worst = CHECK_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + CHECK_READ_TIMEOUT_S)
     assert worst <= 40
+
+
+def test_a_merged_report_whose_filter_cannot_apply_to_its_infrequent_access_members_fails_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20 item 11: check names the report and the groups, before any probe."""
+    listing = {
+        "logGroups": [
+            {"logGroupName": "/aws/lambda/a"},
+            {"logGroupName": "/aws/lambda/cold", "logGroupClass": "INFREQUENT_ACCESS"},
+            {"logGroupName": "/aws/lambda/colder", "logGroupClass": "INFREQUENT_ACCESS"},
+        ]
+    }
+    report = {"name": "l", "log_group_prefix": "/aws/lambda/", "log_stream_name_prefix": "2026/"}
+    status, client = run(monkeypatch, [groups("x"), listing], [], custom_log_reports=[report])
+    assert (status.status, status.message) == (
+        Status.FAILED,
+        "`custom_log_reports[0]` ('l'): log group(s) '/aws/lambda/cold', '/aws/lambda/colder' cannot be read as the "
+        "report asks: their log class INFREQUENT_ACCESS does not support FilterLogEvents, and Logs Insights, which "
+        "reads that class, cannot apply log_stream_name_prefix. Express the filter as a Logs Insights `query` "
+        "instead (e.g. `filter @message like /ERROR/`), or choose the report's log groups so that these are not "
+        "among them.",
+    )
+    assert client.calls == []

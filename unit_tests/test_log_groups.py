@@ -25,9 +25,11 @@ def page(*names: str, token: str | None = None, date: str | None = DATE) -> dict
 
 
 def test_pages_until_the_token_is_absent_and_keeps_the_first_date() -> None:
-    logs, client = stub_logs(groups=[page("a", "b", token="t1"), page("c", date="Wed, 18 Nov 2026 12:00:00 GMT")])
+    logs, client = stub_logs(
+        groups=[page("pre-a", "pre-b", token="t1"), page("pre-c", date="Wed, 18 Nov 2026 12:00:00 GMT")]
+    )
     groups = LogGroups(logs=logs)
-    assert [g.name for g in groups.list("pre")] == ["a", "b", "c"]
+    assert [g.name for g in groups.list("pre")] == ["pre-a", "pre-b", "pre-c"]
     assert client.describe_calls == [
         {"limit": DESCRIBE_PAGE_SIZE, "logGroupNamePrefix": "pre"},
         {"limit": DESCRIBE_PAGE_SIZE, "logGroupNamePrefix": "pre", "nextToken": "t1"},
@@ -43,15 +45,71 @@ def test_no_date_header_means_no_server_clock() -> None:
 
 
 def test_named_asks_for_fifty_names_a_call_and_pages_each_answer() -> None:
-    logs, client = stub_logs(groups=[page("a", token="t"), page("b"), page("z")])
+    logs, client = stub_logs(groups=[page("n00", token="t"), page("n01"), page("z")])
     names = [f"n{i:02d}" for i in range(50)] + ["z", "z"]
-    assert [g.name for g in LogGroups(logs=logs).named(names)] == ["a", "b", "z"]
+    assert [g.name for g in LogGroups(logs=logs).named(names)] == ["n00", "n01", "z"]
     assert client.describe_calls == [
         {"logGroupIdentifiers": sorted(set(names))[:50]},
         {"logGroupIdentifiers": sorted(set(names))[:50], "nextToken": "t"},
         {"logGroupIdentifiers": ["z"]},
     ]
     assert IDENTIFIERS_PER_CALL == 50
+
+
+OWN, SOURCE = "123456789012", "210987654321"
+
+
+def described(name: str, account: str = OWN) -> dict[str, Any]:
+    """A group as DescribeLogGroups describes it (moto's `arn` ends with `:*`)."""
+    return {"logGroupName": name, "arn": f"arn:aws:logs:us-east-1:{account}:log-group:{name}:*"}
+
+
+def test_named_keeps_only_the_groups_asked_for_when_the_endpoint_answers_the_whole_listing() -> None:
+    """Issue 20 item 10: moto and LocalStack ignore logGroupIdentifiers and answer every group of the account;
+    an ARN of another account's group is matched on the ARN, never on its name."""
+    listing = {"logGroups": [described(n) for n in ("/a", "/b", "/c", "/d")] + [described("/b", SOURCE)]}
+    logs, client = stub_logs(groups=[listing, listing])
+    source_arn = f"arn:aws:logs:us-east-1:{SOURCE}:log-group:/b"
+    found = list(LogGroups(logs=logs).named(["/a", "/c", "/gone", f"{source_arn}:*"]))
+    assert [(g.name, g.account_id) for g in found] == [("/a", OWN), ("/c", OWN), ("/b", SOURCE)]
+    # Names without includeLinkedAccounts, ARNs (without `:*`) with it, in calls of their own (issue 20 item 8).
+    assert client.describe_calls == [
+        {"logGroupIdentifiers": ["/a", "/c", "/gone"]},
+        {"logGroupIdentifiers": [source_arn], "includeLinkedAccounts": True},
+    ]
+
+
+def test_named_yields_a_group_once_even_if_an_answer_repeats_it() -> None:
+    logs, _ = stub_logs(groups=[{"logGroups": [described("/a"), described("/a")]}])
+    assert [g.name for g in LogGroups(logs=logs).named(["/a"])] == ["/a"]
+
+
+def test_list_keeps_only_the_prefix_and_the_accounts_asked_for() -> None:
+    """Issue 20 principle 1: an endpoint that ignores logGroupNamePrefix or accountIdentifiers is not trusted."""
+    own = {"logGroups": [described("/own")]}
+    everything = {
+        "logGroups": [
+            described("/app/x"),
+            described("/other"),
+            described("/app/y", SOURCE),
+            described("/app/z", "333333333333"),
+        ]
+    }
+    logs, client = stub_logs(groups=[own, everything])
+    groups = LogGroups(logs=logs)
+    listed = [(g.name, g.account_id) for g in groups.list("/app/", linked=(SOURCE,))]
+    assert listed == [("/app/x", OWN), ("/app/y", SOURCE)]
+    assert client.describe_calls == [
+        {"limit": 1},
+        {
+            "limit": DESCRIBE_PAGE_SIZE,
+            "logGroupNamePrefix": "/app/",
+            "includeLinkedAccounts": True,
+            "accountIdentifiers": [SOURCE],
+        },
+    ]
+    assert groups.own_account() == OWN  # asked once
+    assert len(client.describe_calls) == 2
 
 
 def test_a_rejected_prefix_names_the_setting() -> None:

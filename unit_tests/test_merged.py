@@ -6,8 +6,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from airbyte_cdk.models import Type
+import pytest
+from airbyte_cdk.models import FailureType, Type
 from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.cursor import END_KEY, START_KEY
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
@@ -108,3 +110,44 @@ def test_group_positions_of_a_state_new_groups_gone_groups_and_the_older_shape()
     assert positions == {"a": None}
     assert problems == ["log group 'a': its `timestamp` is not a number; it starts from its beginning"]
     assert usable_group_positions(None, ["a"], at) == ({"a": None}, [])
+
+
+def test_members_are_keyed_by_their_state_key_and_left_out_groups_keep_their_entries_then_fail_the_stream() -> None:
+    """Issue 20 items 9 and 11: a linked member's windows and state entry carry `<account>:<name>`, never the
+    bare name another member may have; a member left out keeps its entry as it was, and the stream fails after
+    handing over every other window (the CDK then ends it INCOMPLETE and the sync exits non-zero)."""
+    plan = sync_plan(now_ms=NOW, end_ms=END)
+    start = NOW - 2 * DAY_MS
+    members = tuple(
+        StreamDefinition(
+            name="merged",
+            group=group("/app", creation_ms=NOW - 20 * DAY_MS),
+            query=EventQuery(log_group="/app"),
+            key=key,
+        )
+        for key in ("/app", "210987654321:/app")
+    )
+    problem = "`custom_log_reports[0]` ('merged'): log group(s) '/cold' cannot be read as the report asks."
+    definition = MergedDefinition(
+        name="merged", field="custom_log_reports[0]", members=members, left_out=("/cold",), left_out_problem=problem
+    )
+    kept = {"/cold": {"timestamp": start - DAY_MS, "newest_event_timestamp": start - DAY_MS - 5}}
+    positions = {"/app": StreamPosition(start), "210987654321:/app": StreamPosition(start + 1)}
+    stream = build_merged_stream(definition=definition, positions=positions, plan=plan, kept=kept)
+    partitions: list[Any] = []
+    with pytest.raises(AirbyteTracedException) as raised:
+        for partition in stream.generate_partitions():
+            partitions.append(partition)
+    assert raised.value.message == f"Stream 'merged': {problem} Its other log groups were read."
+    assert raised.value.failure_type == FailureType.config_error
+    assert {p.to_slice().partition[GROUP_KEY] for p in partitions} == {"/app", "210987654321:/app"}
+    for partition in partitions:
+        stream.cursor.close_partition(partition)
+    state = stream.cursor.state
+    assert state["log_groups"]["/cold"] == kept["/cold"]
+    assert {key: entry["timestamp"] for key, entry in state["log_groups"].items()} == {
+        "/app": END,
+        "/cold": start - DAY_MS,
+        "210987654321:/app": END,
+    }
+    assert state["timestamp"] == start - DAY_MS

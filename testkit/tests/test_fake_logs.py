@@ -234,6 +234,18 @@ def test_describe_by_identifiers_returns_the_existing_named_groups(logs: Any, ba
     assert "date" in answer["ResponseMetadata"]["HTTPHeaders"]
 
 
+def test_an_endpoint_that_ignores_identifiers_answers_the_whole_listing(fake: FakeCloudWatch, base_ms: int) -> None:
+    """FaultPlan.describe_ignores_identifiers: DescribeLogGroups as moto and LocalStack answer it."""
+    from testkit.seeding import logs_client
+
+    logs = logs_client(fake.url)
+    for group in ("a", "b", "c"):
+        seed(logs, group, {"s": [(base_ms, "x")]})
+    fake.plan.describe_ignores_identifiers = True
+    answer = logs.describe_log_groups(logGroupIdentifiers=["c"])
+    assert [g["logGroupName"] for g in answer["logGroups"]] == ["a", "b", "c"]
+
+
 def test_a_prefix_outside_aws_pattern_is_refused(logs: Any) -> None:
     with pytest.raises(ClientError) as raised:
         logs.describe_log_groups(logGroupNamePrefix="my app")
@@ -283,11 +295,16 @@ def test_linked_accounts_are_listed_found_by_arn_and_read_only_while_linked(fake
     assert logs.describe_log_groups(includeLinkedAccounts=True, accountIdentifiers=["333333333333"])["logGroups"] == [
         listed[0]
     ]
-    assert [g["arn"] for g in logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"]] == [f"{arn}:*"]
+    by_arn = logs.describe_log_groups(logGroupIdentifiers=[arn], includeLinkedAccounts=True)["logGroups"]
+    assert [g["arn"] for g in by_arn] == [f"{arn}:*"]
+    # The strict reading: a source account's ARN is answered only with includeLinkedAccounts (issue 20 item 8).
+    assert logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"] == []
+    own_arn = f"arn:aws:logs:us-east-1:{monitoring}:log-group:/app"
+    assert [g["arn"] for g in logs.describe_log_groups(logGroupIdentifiers=[own_arn])["logGroups"]] == [f"{own_arn}:*"]
     (event,) = logs.filter_log_events(logGroupIdentifier=arn)["events"]
     assert event["message"] == "from the source"
     fake.plan.linked_accounts = {}
-    assert logs.describe_log_groups(logGroupIdentifiers=[arn])["logGroups"] == []
+    assert logs.describe_log_groups(logGroupIdentifiers=[arn], includeLinkedAccounts=True)["logGroups"] == []
     with pytest.raises(ClientError) as unlinked:
         logs.filter_log_events(logGroupIdentifier=arn)
     assert error_of(unlinked)[:2] == (400, "ResourceNotFoundException")
