@@ -166,8 +166,8 @@ def test_catalog_with_a_missing_stream_and_a_bad_sync_mode(tmp_path: Path, logs:
     assert out.events_of("g")[0][1] == "x"
     assert out.statuses("deleted-group") == ["INCOMPLETE"]
     assert [w for w in out.logs("WARN") if "deleted-group" in w] == [
-        "Stream 'deleted-group' is in the catalog but no longer exists in the source (log group deleted, renamed, "
-        "or excluded by log_group_prefix). Refresh the source schema; the other streams are read."
+        "Stream 'deleted-group' is in the catalog but its log group no longer exists (a direct read answered "
+        "ResourceNotFoundException: deleted or renamed). Refresh the source schema; the other streams are read."
     ]
 
     catalog["streams"][0]["sync_mode"] = "cdc"

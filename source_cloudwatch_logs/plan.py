@@ -359,7 +359,7 @@ class _Announcements:
 
     def missing_stream(self, stream: AirbyteStream) -> None:
         self.warn(
-            f"Stream '{stream.name}' is in the catalog but no longer exists in the source (log group deleted, "
-            "renamed, or excluded by log_group_prefix). Refresh the source schema; the other streams are read."
+            f"Stream '{stream.name}' is in the catalog but its log group no longer exists (a direct read answered "
+            "ResourceNotFoundException: deleted or renamed). Refresh the source schema; the other streams are read."
         )
         self.messages.append(stream_status_message(stream, AirbyteStreamStatus.INCOMPLETE))

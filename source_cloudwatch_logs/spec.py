@@ -92,7 +92,8 @@ class CustomLogReport(BaseModel):
     log_group_names: list[str] | None = _field(
         7,
         "Log Group Names (merged stream)",
-        "Instead of Log Group Name: one stream over these log groups (names in the account).",
+        "Instead of Log Group Name: one stream over these log groups: names of the account's own groups, or ARNs "
+        "of linked source accounts' groups (arn:aws:logs:<region>:<account id>:log-group:<name>).",
         examples=[["/aws/lambda/orders", "/aws/lambda/payments"]],
     )
     message_format: Literal["raw", "json", "auto"] | None = _field(
