@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from testkit.connector import Run, config, discovered_catalog
 from testkit.delivery import DeliveryLedger, crash_and_resume
 from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes

@@ -18,7 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from benchmarks.scenario import GroupPlan, events_for
-from source_cloudwatch_logs.state import PAGE_BYTES  # AWS: a page holds at most 1 MB (and `limit` events)
+from source_cloudwatch_logs.ranges import PAGE_BYTES
 from testkit.faults import THROTTLING, TokenBucket
 from testkit.seeding import DAY
 from testkit.server_process import READY

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from testkit.connector import config, discovered_catalog, read_with_kill
 from testkit.delivery import DeliveryLedger
 from testkit.docker import docker, run_image_detached

@@ -19,7 +19,7 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 
 from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
-from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from testkit.aws_http import aws_json
 from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill
 from testkit.delivery import DEFAULT_LOOKBACK_MS, DeliveryLedger

@@ -2,9 +2,9 @@
 
 The CDK's concurrent path builds, queues, converts and serialises one message per record on its main thread,
 which capped a sync at about 74k records/s on one core. When the connector runs from its own entry point
-(run.py), each page instead travels as one record of the CDK's path whose data holds a `RecordBatch`: the
-queue, the stream statuses and the STATE ordering are the CDK's, one item per page, and the entry point writes
-the batch's lines as they are. The lines are exactly what the CDK would write for the same records
+(run.py, which chooses output.BatchedRecords), each page instead travels as one record of the CDK's path whose
+data holds a `RecordBatch`: the queue, the stream statuses and the STATE ordering are the CDK's, one item per
+page, and the entry point writes the batch's lines as they are. The lines are exactly what the CDK would write for the same records
 (`AirbyteEntrypoint.airbyte_message_to_string`); integration_tests/test_batches.py runs both paths on one
 scenario and compares their messages byte for byte. Anything else reading the source in-process (the CDK's test
 entry point, its standard tests) gets plain records.
@@ -12,17 +12,14 @@ entry point, its standard tests) gets plain records.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from airbyte_cdk.models import AirbyteMessage, Type
-
-from source_cloudwatch_logs.progress import SyncProgress
 
 BATCH_KEY = "__source_cloudwatch_logs_record_batch__"
 _SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python string, a surrogate is always a lone one
@@ -77,20 +74,3 @@ def batch_in(message: AirbyteMessage) -> RecordBatch | None:
         return None
     batch = message.record.data.get(BATCH_KEY)
     return batch if isinstance(batch, RecordBatch) else None
-
-
-class RecordCounts(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """The CDK's logger for its concurrent read, with the records it counts per stream made right: it counts the
-    records it handled, a batch for one. Its "Read N records from S stream" line says the events instead."""
-
-    _READ = re.compile(r"Read \d+ records from (.+) stream")
-
-    def __init__(self, logger: logging.Logger, progress: SyncProgress) -> None:
-        super().__init__(logger, {})
-        self._progress = progress
-
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
-        match = self._READ.fullmatch(msg) if isinstance(msg, str) else None
-        if match:
-            msg = f"Read {self._progress.events_of(match.group(1))} records from {match.group(1)} stream"
-        return msg, kwargs

@@ -30,15 +30,16 @@ from source_cloudwatch_logs.discovery import (
     own_account_of,
     streams_of,
 )
-from source_cloudwatch_logs.errors import Action, explain
-from source_cloudwatch_logs.insights import LogsInsights, QuerySpec
+from source_cloudwatch_logs.errors import explain
+from source_cloudwatch_logs.insights import LogsInsights
+from source_cloudwatch_logs.insights_events import InsightsEvents
 from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.log_groups import LogGroups
-from source_cloudwatch_logs.queries import window_query
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import now_ms
+from source_cloudwatch_logs.windows import Readers
 
-PROBE_AGO_S = 60  # the second a Logs Insights probe queries, before now
+PROBE_AGO_S = 60  # the second a probe may ask about (a Logs Insights query's), before now
 MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups before it gives up
 
 
@@ -76,22 +77,25 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
     reports = [
         member
         for stream in discovery.streams
-        if stream.field is not None
+        if stream.setting is not None
         for member in (stream.members[:MAX_GROUP_PROBES] if isinstance(stream, MergedDefinition) else [stream])
     ]
+    readers = Readers(
+        events=LogEvents(logs=logs), insights=InsightsEvents(insights=LogsInsights(logs=logs, max_queries=1))
+    )
     for report in reports:
-        problem = _probe(logs, report)
+        problem = _probe(readers, logs, report)
         if problem is not None:
             return _failed(
-                f"Reading `{report.field}` ('{report.name}', log group '{report.group.name}') fails: {problem}"
+                f"Reading `{report.setting}` ('{report.name}', log group '{report.group.name}') fails: {problem}"
             )
 
-    groups = [stream for stream in discovery.streams if isinstance(stream, StreamDefinition) and stream.field is None]
+    groups = [stream for stream in discovery.streams if isinstance(stream, StreamDefinition) and stream.setting is None]
     unreadable: list[str] = []
     first_problem = None
     readable = bool(reports) or any(isinstance(stream, MergedDefinition) for stream in discovery.streams)
     for group in itertools.islice(_family_first(groups), MAX_GROUP_PROBES):
-        problem = _probe(logs, group)
+        problem = _probe(readers, logs, group)
         if problem is None:
             readable = True
             break
@@ -113,20 +117,14 @@ NOTHING_LINKED = (
 )
 
 
-def _probe(logs: LogsClient, stream: StreamDefinition) -> str | None:
+def _probe(readers: Readers, logs: LogsClient, stream: StreamDefinition) -> str | None:
     """None if one call of the stream's reading works, else what went wrong: a FilterLogEvents call of one event,
     or (Logs Insights) its query started over one second and stopped at once (its syntax is checked then)."""
-    action = Action.FILTER_LOG_EVENTS if stream.insights is None else Action.START_QUERY
+    source = stream.source(readers)
     try:
-        if stream.insights is None:
-            LogEvents(logs=logs).probe(stream.query)
-        else:
-            second = now_ms() // 1000 - PROBE_AGO_S
-            text = window_query(stream.insights.report_query, second * 1000, second * 1000 + 1000)
-            spec = QuerySpec(groups=stream.insights.groups, text=text, start_s=second, end_s=second, limit=1)
-            LogsInsights(logs=logs, max_queries=1).start_only(spec)
+        source.probe(now_ms() // 1000 - PROBE_AGO_S)
     except (ClientError, BotoCoreError) as error:
-        return explain(error, logs.failure(action, field=stream.field))
+        return explain(error, logs.failure(source.action, field=stream.setting))
     return None
 
 

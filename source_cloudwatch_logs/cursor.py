@@ -1,4 +1,4 @@
-"""A stream's cursor: cuts its range into half-open time windows and owns its state.
+"""A stream's cursor: hands out its range's half-open time windows (ranges.py) and owns its state.
 
 The state's watermark is the end of the first contiguous run of finished windows (counted from the stream's
 watermark when the sync began), emitted after each finished window, whatever order windows finish in. With it go
@@ -25,6 +25,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_cloudwatch_logs.lookback import learned_lag_ms
+from source_cloudwatch_logs.ranges import ReadRange
 from source_cloudwatch_logs.state import StreamPosition
 
 START_KEY, END_KEY = "start_time", "end_time"
@@ -52,55 +53,51 @@ def window_bounds(stream_slice: Mapping[str, Any] | None) -> tuple[int, int]:
     return int(stream_slice[START_KEY]), int(stream_slice[END_KEY])
 
 
-class WindowCursor(Cursor):
-    """Windows tiling `[resume_ms, end_ms)`; the state starts at `position`.
+class StateEmitter:
+    """Puts a stream's state in the CDK's state manager and emits it as a STATE message."""
 
-    `position` is the stream's state at the start of the sync (its saved state, or its read start without one);
-    `resume_ms` (at most its watermark) is where reading begins, earlier by the lookback and the quiet stretch
-    since the newest event. `[resume_ms, dense_from_ms)` holds only late arrivals, so it joins the first window
-    instead of costing windows (calls) of its own; from `dense_from_ms` on, windows are `window_ms` long.
+    def __init__(
+        self, *, stream_name: str, state_manager: ConnectorStateManager, repository: MessageRepository
+    ) -> None:
+        self._stream_name = stream_name
+        self._state_manager = state_manager
+        self._repository = repository
+
+    def emit(self, state: Mapping[str, Any]) -> None:
+        self._state_manager.update_state_for_stream(self._stream_name, None, state)
+        self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+
+
+class WindowCursor(Cursor):
+    """The windows of `time_range` (ranges.ReadRange), its state starting at the range's position, emitted with
+    `emit` after every finished window (once at least).
+
+    `slice_partition` tags this cursor's windows (a merged stream's log group, whose cursor's `emit` reports the
+    change to the merged stream's cursor, which emits the stream's state).
     """
 
     def __init__(
         self,
         *,
-        stream_name: str,
-        position: StreamPosition,
-        resume_ms: int,
-        dense_from_ms: int,
-        end_ms: int,
-        window_ms: int,
-        state_manager: ConnectorStateManager,
-        repository: MessageRepository,
+        time_range: ReadRange,
+        emit: Callable[[Mapping[str, Any]], None],
         slice_partition: Mapping[str, Any] | None = None,
-        on_change: Callable[[], None] | None = None,
     ) -> None:
-        """`slice_partition` tags this cursor's windows (a merged stream's log group); with `on_change`, a change
-        of position is reported there instead of emitted (a merged stream's cursor emits the stream's state)."""
-        self._stream_name = stream_name
+        self._range = time_range
+        self._emit_state = emit
         self._slice_partition = dict(slice_partition or {})
-        self._on_change = on_change
-        self._start = position
-        self._watermark = position.watermark_ms
-        self._newest = position.newest_ms
+        self._start = time_range.position
+        self._watermark = self._start.watermark_ms
+        self._newest = self._start.newest_ms
         self._max_lag = 0
-        self._resume = resume_ms
-        self._dense_from = dense_from_ms
-        self._end = end_ms
-        self._window = window_ms
-        self._state_manager = state_manager
-        self._repository = repository
+        self._resume = time_range.resume_ms
         self._finished: dict[int, tuple[int, WindowFindings]] = {}  # start -> windows past the contiguous run
         self._emitted = False
         self._lock = threading.Lock()
 
     @property
-    def window_ms(self) -> int:
-        return self._window
-
-    @property
-    def end_ms(self) -> int:
-        return self._end
+    def time_range(self) -> ReadRange:
+        return self._range
 
     @property
     def position(self) -> StreamPosition:
@@ -124,11 +121,8 @@ class WindowCursor(Cursor):
         return self.position.as_state()
 
     def stream_slices(self) -> Iterable[StreamSlice]:
-        start = self._resume
-        while start < self._end:
-            end = min(max(start, self._dense_from) + self._window, self._end)
+        for start, end in self._range.windows():
             yield StreamSlice(partition=self._slice_partition, cursor_slice={START_KEY: start, END_KEY: end})
-            start = end
 
     def observe(self, record: Record) -> None:
         pass  # the state comes from finished windows, not from records
@@ -160,10 +154,5 @@ class WindowCursor(Cursor):
             self._max_lag = max(self._max_lag, findings.max_lag_ms)
 
     def _emit(self) -> None:
-        if self._on_change is not None:
-            self._on_change()
-            self._emitted = True
-            return
-        self._state_manager.update_state_for_stream(self._stream_name, None, self.state)
-        self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+        self._emit_state(self.state)
         self._emitted = True

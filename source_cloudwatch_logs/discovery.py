@@ -42,45 +42,51 @@ from source_cloudwatch_logs.log_groups import (
 from source_cloudwatch_logs.queries import report_columns
 from source_cloudwatch_logs.records import record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
+from source_cloudwatch_logs.windows import Readers, WindowRequest, WindowSource
 
 PREFIX_FIELD = "log_group_prefix"
 
 
 @dataclass(frozen=True)
 class StreamDefinition:
-    """One stream: a log group and what FilterLogEvents (or, with `insights`, Logs Insights) is asked of it."""
+    """One stream: a log group and what the API that reads it is asked (`request`: FilterLogEvents' parameters,
+    or what Logs Insights reads; windows.WindowRequest, chosen here once)."""
 
     name: str
     group: LogGroup
-    query: EventQuery
-    field: str | None = None  # the custom report it comes from, e.g. `custom_log_reports[0]`
-    insights: InsightsSource | None = None  # read with Logs Insights, not FilterLogEvents
+    request: WindowRequest
+    setting: str | None = None  # the custom report it comes from, e.g. `custom_log_reports[0]`
     parsing: Parsing = RAW_MESSAGES
     key: str | None = None  # a merged stream's member: its entry in the stream's state (None: the group's name)
 
     @property
     def schema(self) -> dict[str, Any]:
-        report_query = self.insights.report_query if self.insights is not None else None
-        return stream_schema(report_query, self.parsing)
+        return stream_schema(self.request.report_query, self.parsing)
 
     @property
     def state_key(self) -> str:
         """A merged stream's member: its entry in the stream's state and its windows' tag."""
         return self.key or self.group.name
 
+    def source(self, readers: Readers) -> WindowSource:
+        """How this stream's windows are read in a sync."""
+        return self.request.source(readers, stream=self.name, setting=self.setting)
+
     @classmethod
     def of_group(
         cls, group: LogGroup, own_account: str | None = None, parsing: Parsing = RAW_MESSAGES
     ) -> StreamDefinition:
         """A group of the credentials' own account keeps its plain name; a linked account's is `<account>:<name>`
-        and is read by ARN (`own_account` is None when linked accounts are off: every group is the account's)."""
-        insights = None if group.filterable else InsightsSource(groups=(group.identifier,))
-        if _linked(group, own_account):
-            name = linked_stream_name(str(group.account_id), group.name)
-            query = EventQuery(log_group=group.name, identifier=group.arn)
-            return cls(name=name, group=group, query=query, insights=insights, parsing=parsing)
-        query = EventQuery(log_group=group.name)
-        return cls(name=group.name, group=group, query=query, insights=insights, parsing=parsing)
+        and is read by ARN (`own_account` is None when linked accounts are off: every group is the account's).
+        A group FilterLogEvents refuses (INFREQUENT_ACCESS) is read with Logs Insights."""
+        linked = _linked(group, own_account)
+        name = linked_stream_name(str(group.account_id), group.name) if linked else group.name
+        request: WindowRequest = (
+            EventQuery(log_group=group.name, identifier=group.arn if linked else None)
+            if group.filterable
+            else InsightsSource(groups=(group.identifier,))
+        )
+        return cls(name=name, group=group, request=request, parsing=parsing)
 
     @classmethod
     def of_report(
@@ -97,23 +103,26 @@ class StreamDefinition:
         `<account>:<name>`). An INFREQUENT_ACCESS group is read with Logs Insights: with the report's query, or,
         without one, like a group's own stream (the caller leaves out reports whose filter settings need
         FilterLogEvents)."""
-        by_arn = is_arn(report.log_group_name or "") or _linked(group, own_account) or (key or group.name) != group.name
-        query = EventQuery(
-            log_group=group.name,
-            log_stream_names=tuple(report.log_stream_names) if report.log_stream_names else None,
-            log_stream_name_prefix=report.log_stream_name_prefix,
-            filter_pattern=report.filter_pattern,
-            identifier=group.arn if by_arn else None,
-        )
-        insights = None
+        request: WindowRequest
         if report.query:
             columns = report_columns(report.query)
             numeric = frozenset(name for name, kind in columns.items() if kind == "number")
-            insights = InsightsSource(groups=(group.identifier,), report_query=report.query, numeric=numeric)
+            request = InsightsSource(groups=(group.identifier,), report_query=report.query, numeric=numeric)
         elif not group.filterable:
-            insights = InsightsSource(groups=(group.identifier,))
-        field = f"{report_field(index)}.query" if report.query else report_field(index)
-        return cls(name=report.name, group=group, query=query, field=field, insights=insights, parsing=parsing, key=key)
+            request = InsightsSource(groups=(group.identifier,))
+        else:
+            by_arn = (
+                is_arn(report.log_group_name or "") or _linked(group, own_account) or (key or group.name) != group.name
+            )
+            request = EventQuery(
+                log_group=group.name,
+                log_stream_names=tuple(report.log_stream_names) if report.log_stream_names else None,
+                log_stream_name_prefix=report.log_stream_name_prefix,
+                filter_pattern=report.filter_pattern,
+                identifier=group.arn if by_arn else None,
+            )
+        setting = f"{report_field(index)}.query" if report.query else report_field(index)
+        return cls(name=report.name, group=group, request=request, setting=setting, parsing=parsing, key=key)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ class MergedDefinition:
     definition per log group that exists now, each named like the stream."""
 
     name: str
-    field: str
+    setting: str  # the custom report it comes from, e.g. `custom_log_reports[0]`
     members: tuple[StreamDefinition, ...]
     report_query: str | None = None
     parsing: Parsing = RAW_MESSAGES
@@ -270,10 +279,10 @@ def _merged(
 ) -> MergedDefinition:
     """A merged report over the groups that exist now (none is fine: groups created later join it), each under
     its state key: the group's name, or `<account>:<name>` for a group named by ARN or of another account."""
-    field = report_field(index)
+    setting = report_field(index)
     found: list[tuple[str, LogGroup]] = []
     if report.log_group_names:
-        names_field = f"{field}.log_group_names"
+        names_field = f"{setting}.log_group_names"
         asked = [_identifier(name) for name in report.log_group_names]
         by_name = list(log_groups.named([name for name in asked if not is_arn(name)], field=names_field))
         by_arn = list(log_groups.named([name for name in asked if is_arn(name)], field=names_field))
@@ -287,11 +296,11 @@ def _merged(
             )
     else:
         linked = tuple(config.account_identifiers or ()) if config.include_linked_accounts else None
-        listed = log_groups.list(report.log_group_prefix, field=f"{field}.log_group_prefix", linked=linked)
+        listed = log_groups.list(report.log_group_prefix, field=f"{setting}.log_group_prefix", linked=linked)
         found = [(_linked_key(group) if _linked(group, own_account) else group.name, group) for group in listed]
         if not found:
             logger.warning(
-                f"`{field}.log_group_prefix` '{report.log_group_prefix}' matches no log group in region "
+                f"`{setting}.log_group_prefix` '{report.log_group_prefix}' matches no log group in region "
                 f"{config.region_name} (yet): stream '{report.name}' reads the groups once they exist."
             )
     parsing = parsing_of(config, report)
@@ -307,7 +316,7 @@ def _merged(
             left_out.append((key, group))
         else:
             members.append(StreamDefinition.of_report(report, group, index, own_account, parsing, key=key))
-    problem = _left_out_problem(report, field, left_out) if left_out else None
+    problem = _left_out_problem(report, setting, left_out) if left_out else None
     if problem is not None:
         logger.warning(
             f"{problem} Stream '{report.name}' reads its other log groups, then ends INCOMPLETE with this error "
@@ -315,7 +324,7 @@ def _merged(
         )
     return MergedDefinition(
         name=report.name,
-        field=field,
+        setting=setting,
         members=tuple(members),
         report_query=report.query,
         parsing=parsing,
@@ -333,11 +342,11 @@ def _linked_key(group: LogGroup) -> str:
     return linked_stream_name(group.account_id, group.name) if group.account_id else group.name
 
 
-def _left_out_problem(report: CustomLogReport, field: str, left_out: list[tuple[str, LogGroup]]) -> str:
+def _left_out_problem(report: CustomLogReport, setting: str, left_out: list[tuple[str, LogGroup]]) -> str:
     settings = " and ".join(filter_settings(report))
     groups = ", ".join(f"'{key}'" for key, _ in left_out)
     return (
-        f"`{field}` ('{report.name}'): log group(s) {groups} cannot be read as the report asks: their log class "
+        f"`{setting}` ('{report.name}'): log group(s) {groups} cannot be read as the report asks: their log class "
         f"{INFREQUENT_ACCESS} does not support FilterLogEvents, and Logs Insights, which reads that class, cannot "
         f"apply {settings}. Express the filter as a Logs Insights `query` instead (e.g. `filter @message like "
         "/ERROR/`), or choose the report's log groups so that these are not among them."

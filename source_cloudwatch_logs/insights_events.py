@@ -31,10 +31,12 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.errors import Action
 from source_cloudwatch_logs.insights import LogsInsights, QueryResult, QuerySpec
 from source_cloudwatch_logs.queries import (
     COUNT_FIELD,
@@ -46,6 +48,9 @@ from source_cloudwatch_logs.queries import (
     window_query,
 )
 from source_cloudwatch_logs.state import iso_utc
+
+if TYPE_CHECKING:
+    from source_cloudwatch_logs.windows import Readers
 
 Event = dict[str, object]
 MAX_CROWDED_LOG_STREAMS = 1_000  # log streams one millisecond may hold: each costs a query of its own
@@ -59,6 +64,9 @@ class InsightsSource:
     report_query: str | None = None
     numeric: frozenset[str] = frozenset()  # report columns declared as numbers
 
+    def source(self, readers: Readers, *, stream: str, setting: str | None) -> InsightsWindows:
+        return InsightsWindows(events=readers.insights, selection=self, stream=stream, setting=setting)
+
 
 class InsightsEvents:
     def __init__(self, *, insights: LogsInsights, scanned: Callable[[str, int], None] = lambda stream, b: None) -> None:
@@ -68,6 +76,12 @@ class InsightsEvents:
     def stop_all(self) -> None:
         """Stop this sync's queries that still run (its end, or its failure)."""
         self._insights.stop_all()
+
+    def probe(self, source: InsightsSource, at_s: int) -> None:
+        """The window query of the second `at_s`, started and stopped at once: AWS checks its syntax and the log
+        groups when it starts. Raises the API's error as is."""
+        text = window_query(source.report_query, at_s * 1000, at_s * 1000 + 1000)
+        self._insights.start_only(QuerySpec(groups=source.groups, text=text, start_s=at_s, end_s=at_s, limit=1))
 
     def window(
         self, source: InsightsSource, start: int, end: int, *, stream: str, field: str | None = None
@@ -194,6 +208,25 @@ class InsightsEvents:
             seen[digest] += 1
             event["eventId"] = f"{digest}-{n}" if n else digest
         return events
+
+
+@dataclass(frozen=True)
+class InsightsWindows:
+    """A stream's windows read with Logs Insights (windows.WindowSource): held back by the concurrent-query
+    limit (insights.LogsInsights), not by the FilterLogEvents quota."""
+
+    events: InsightsEvents
+    selection: InsightsSource
+    stream: str
+    setting: str | None = None
+    action = Action.START_QUERY
+    paced = False
+
+    def read(self, start_ms: int, end_ms: int) -> Iterator[list[Event]]:
+        return self.events.window(self.selection, start_ms, end_ms, stream=self.stream, field=self.setting)
+
+    def probe(self, at_s: int) -> None:
+        self.events.probe(self.selection, at_s)
 
 
 def _counts(result: QueryResult, at: int, returned: int, stream: str) -> dict[str, int]:

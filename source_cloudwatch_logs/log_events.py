@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -24,6 +24,9 @@ from botocore.exceptions import ClientError
 
 from source_cloudwatch_logs.client import LogsClient
 from source_cloudwatch_logs.errors import Action, aws_failure, error_code
+
+if TYPE_CHECKING:
+    from source_cloudwatch_logs.windows import Readers
 
 PAGE_LIMIT = 10_000  # FilterLogEvents maximum
 # What a record needs of each event (FilterLogEvents' FilteredLogEvent; `ingestionTime` may be absent).
@@ -52,6 +55,13 @@ class EventQuery:
         if self.filter_pattern:
             params["filterPattern"] = self.filter_pattern
         return params
+
+    @property
+    def report_query(self) -> None:
+        return None
+
+    def source(self, readers: Readers, *, stream: str, setting: str | None) -> FilterLogEventsWindows:
+        return FilterLogEventsWindows(events=readers.events, query=self, stream=stream, setting=setting)
 
 
 class LogEvents:
@@ -108,6 +118,24 @@ class LogEvents:
     def _failure(self, error: ClientError, query: EventQuery, stream: str, field: str | None) -> Exception:
         failure = self._logs.failure(Action.FILTER_LOG_EVENTS, stream=stream, log_group=query.log_group, field=field)
         return aws_failure(error, failure)
+
+
+@dataclass(frozen=True)
+class FilterLogEventsWindows:
+    """A stream's windows read with FilterLogEvents (windows.WindowSource), paced by its quota."""
+
+    events: LogEvents
+    query: EventQuery
+    stream: str
+    setting: str | None = None
+    action = Action.FILTER_LOG_EVENTS
+    paced = True
+
+    def read(self, start_ms: int, end_ms: int) -> Iterator[list[dict[str, Any]]]:
+        return self.events.window(self.query, start_ms, end_ms, stream=self.stream, field=self.setting)
+
+    def probe(self, at_s: int) -> None:
+        self.events.probe(self.query)
 
 
 def incomplete_answer(stream: str, log_group: str) -> AirbyteTracedException:

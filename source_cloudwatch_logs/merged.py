@@ -30,7 +30,7 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_cloudwatch_logs.cursor import WindowCursor
+from source_cloudwatch_logs.cursor import StateEmitter, WindowCursor
 from source_cloudwatch_logs.discovery import MergedDefinition
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.records import CURSOR_FIELD
@@ -52,9 +52,7 @@ class MergedCursor(Cursor):
         repository: MessageRepository,
         kept: Mapping[str, Any] | None = None,
     ) -> None:
-        self._stream_name = stream_name
-        self._state_manager = state_manager
-        self._repository = repository
+        self._states = StateEmitter(stream_name=stream_name, state_manager=state_manager, repository=repository)
         self._members: dict[str, WindowCursor] = {}
         self._kept = dict(kept or {})  # entries of groups left out this sync, as they were
         self._lock = threading.RLock()
@@ -88,10 +86,10 @@ class MergedCursor(Cursor):
     def ensure_at_least_one_state_emitted(self) -> None:
         self.changed()
 
-    def changed(self) -> None:
+    def changed(self, member_state: Mapping[str, Any] | None = None) -> None:
+        """Emit the stream's state (a member's cursor calls this with its own state, which `state` reads anyway)."""
         with self._lock:
-            self._state_manager.update_state_for_stream(self._stream_name, None, self.state)
-            self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
+            self._states.emit(self.state)
 
 
 def _watermark(entry: Any) -> int | None:
@@ -163,7 +161,7 @@ def build_merged_stream(
             position=positions.get(key),
             plan=plan,
             slice_partition={GROUP_KEY: key},
-            on_change=cursor.changed,
+            emit=cursor.changed,
         )
         cursor.add(key, member_cursor)
         members.append((context, member_cursor))

@@ -56,9 +56,11 @@ from source_cloudwatch_logs.log_groups import (
     is_arn,
     parse_linked_stream_name,
 )
+from source_cloudwatch_logs.output import PlainRecords, RecordOutput
 from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.quotas import budgets
+from source_cloudwatch_logs.ranges import read_end_ms
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import (
@@ -66,13 +68,11 @@ from source_cloudwatch_logs.state import (
     IncomingState,
     StreamPosition,
     now_ms,
-    read_end_ms,
     usable_group_positions,
     usable_position,
 )
+from source_cloudwatch_logs.windows import Readers
 
-QUEUE_SIZE = 10_000  # records, statuses, states and logs on their way to the main thread
-BATCHED_QUEUE_SIZE = 8  # the same when a record is a page of up to 10,000 (batches.py)
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
 
@@ -96,8 +96,7 @@ class FailingStream:
 @dataclass(frozen=True)
 class SyncPlan:
     config: CloudWatchLogsConfig
-    events: LogEvents
-    insights: InsightsEvents
+    readers: Readers  # the sync's FilterLogEvents and Logs Insights readers, that streams read windows through
     now_ms: int  # the sync's "now", CloudWatch's clock
     end_ms: int  # every stream reads up to here (exclusive)
     streams: list[PlannedStream]
@@ -109,7 +108,7 @@ class SyncPlan:
     announcements: list[AirbyteMessage]  # warnings and statuses to emit before reading, in order
     workers: int = 2  # threads reading windows (pacing.workers_for)
     in_flight: InFlight = field(default_factory=lambda: InFlight(limiter=None, stats=ApiStats(), operation="", upper=2))
-    batched_records: bool = False  # records travel a page at a time (batches.py)
+    output: RecordOutput = field(default_factory=PlainRecords)  # how records leave (output.py)
     failing: list[FailingStream] = field(default_factory=list)  # selected streams that end INCOMPLETE, erring
 
 
@@ -119,8 +118,9 @@ def plan_sync(
     catalog: ConfiguredAirbyteCatalog,
     state: IncomingState,
     logger: logging.Logger,
-    batched_records: bool = False,
+    output: RecordOutput | None = None,
 ) -> SyncPlan:
+    output = output or PlainRecords()
     budget = budgets(config.region_name, config.requests_per_second)["FilterLogEvents"]
     workers = workers_for(budget, config.num_workers)
     logs = connect(config, pool_size=workers + 2)
@@ -166,17 +166,19 @@ def plan_sync(
         position = _usable_position(definition.name, state.positions, sync_now, notes)
         streams.append(PlannedStream(definition=definition, position=position))
 
-    queue: Queue[QueueItem] = Queue(maxsize=BATCHED_QUEUE_SIZE if batched_records else QUEUE_SIZE)
+    queue: Queue[QueueItem] = Queue(maxsize=output.queue_size)
     repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
     progress = SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters)
     return SyncPlan(
         config=config,
-        events=LogEvents(logs=logs),
-        insights=InsightsEvents(
-            insights=LogsInsights(
-                logs=logs, max_queries=config.max_concurrent_queries, warn=partial(log, repository, Level.WARN)
+        readers=Readers(
+            events=LogEvents(logs=logs),
+            insights=InsightsEvents(
+                insights=LogsInsights(
+                    logs=logs, max_queries=config.max_concurrent_queries, warn=partial(log, repository, Level.WARN)
+                ),
+                scanned=progress.scanned,
             ),
-            scanned=progress.scanned,
         ),
         now_ms=sync_now,
         end_ms=read_end_ms(sync_now, config.ingestion_delay_seconds),
@@ -187,7 +189,7 @@ def plan_sync(
         progress=progress,
         logger=logger,
         announcements=notes.messages,
-        batched_records=batched_records,
+        output=output,
         failing=failing,
         workers=workers,
         in_flight=InFlight(

@@ -33,6 +33,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.batches import batch_in
 from source_cloudwatch_logs.insights import stop_running_queries
+from source_cloudwatch_logs.output import BatchedRecords
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import config_error, parse_config
 
@@ -178,7 +179,7 @@ def run() -> None:
     except FileNotFoundError:
         print(_dump(config_error(NO_TEMP_DIR_MESSAGE).as_airbyte_message()), flush=True)
         sys.exit(1)
-    entrypoint = Entrypoint(SourceCloudwatchLogs(batched_records=True))
+    entrypoint = Entrypoint(SourceCloudwatchLogs(output=BatchedRecords()))  # the one output decision (output.py)
     try:
         with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
             write = PRINT_BUFFER.write

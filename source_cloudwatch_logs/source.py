@@ -24,12 +24,12 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.batches import RecordCounts
 from source_cloudwatch_logs.check import check_connection
 from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
 from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.merged import build_merged_stream
+from source_cloudwatch_logs.output import PlainRecords, RecordOutput
 from source_cloudwatch_logs.plan import failing_stream, plan_sync
 from source_cloudwatch_logs.progress import log
 from source_cloudwatch_logs.records import catalog_stream, destination_name_problems
@@ -41,9 +41,9 @@ DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/cloudwatch-lo
 
 
 class SourceCloudwatchLogs(Source):
-    def __init__(self, *, batched_records: bool = False) -> None:
-        """`batched_records`: read yields a page of records at a time (batches.py), for run.py's entry point."""
-        self.batched_records = batched_records
+    def __init__(self, *, output: RecordOutput | None = None) -> None:
+        """`output`: how `read` yields records (output.py); one CDK record per event unless said otherwise."""
+        self.output = output or PlainRecords()
 
     def configure(self, config: Mapping[str, Any], temp_dir: str) -> Mapping[str, Any]:
         return config
@@ -101,7 +101,7 @@ class SourceCloudwatchLogs(Source):
             catalog=catalog,
             state=IncomingState.of(state),
             logger=logger,
-            batched_records=self.batched_records,
+            output=self.output,
         )
         yield from plan.announcements
         streams: list[AbstractStream] = [
@@ -117,7 +117,7 @@ class SourceCloudwatchLogs(Source):
         concurrent = ConcurrentSource.create(
             num_workers=workers,
             initial_number_of_partitions_to_generate=max(1, workers // 2),
-            logger=RecordCounts(logger, plan.progress) if plan.batched_records else logger,  # type: ignore[arg-type]
+            logger=plan.output.read_logger(logger, plan.progress),
             slice_logger=DebugSliceLogger(),
             message_repository=plan.repository,
             queue=plan.queue,
@@ -125,7 +125,7 @@ class SourceCloudwatchLogs(Source):
         try:
             yield from concurrent.read(streams)
         finally:
-            plan.insights.stop_all()
+            plan.readers.insights.stop_all()
         yield from plan.repository.consume_queue()  # anything the main thread could not queue
         yield from _log_now(Level.INFO, plan.progress.summary())
 

@@ -34,7 +34,7 @@ from pydantic import (
 from source_cloudwatch_logs.formats import vpc_fields
 from source_cloudwatch_logs.queries import query_problem
 from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
-from source_cloudwatch_logs.state import MAX_BACKDATE_MS
+from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS
 
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"

@@ -1,5 +1,5 @@
-"""State and time math as small pure functions: where a stream starts and ends, how its range is cut into
-windows, and which incoming states are usable.
+"""State: what a stream's state means, and which incoming states are usable (the time ranges a state leads to
+are ranges.py's).
 
 State of a stream is `{"timestamp": <epoch ms>}` (what Airbyte's older connector writes too) and means:
 every event whose timestamp is below the value has been emitted (the watermark). Optional keys next to it say
@@ -15,7 +15,6 @@ watermark (`cursor.py` keeps it).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,16 +23,6 @@ from typing import Any
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
 from source_cloudwatch_logs.records import CURSOR_FIELD
-
-DAY_MS = 24 * 3600 * 1000
-# PutLogEvents accepts events timestamped up to 14 days before "now", so a log group can hold events
-# up to 14 days older than its own creation time.
-MAX_BACKDATE_MS = 14 * DAY_MS
-# Window planning: aim for windows of about this much stored data, never shorter than a minute.
-TARGET_WINDOW_BYTES = 128 * 1024 * 1024
-MIN_WINDOW_MS = 60_000
-MAX_WINDOWS_PER_STREAM = 256
-PAGE_BYTES = 1_048_576  # FilterLogEvents returns at most 1 MB (and 10,000 events) per page
 
 
 def now_ms() -> int:
@@ -44,59 +33,6 @@ def iso_utc(ms: int) -> str:
     """`2026-11-22T07:10:13.042Z` for epoch milliseconds."""
     seconds, millis = divmod(ms, 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def earliest_event_ms(creation_ms: int | None, retention_days: int | None, at_ms: int) -> int:
-    """The oldest timestamp a log group can still hold, from what DescribeLogGroups returned.
-
-    Not the creation time itself: events can be back-dated 14 days at ingestion. Retention deletes
-    events older than `retentionInDays`, so the bound is the later of the two.
-    """
-    earliest = max(0, (creation_ms or 0) - MAX_BACKDATE_MS)
-    if retention_days:
-        earliest = max(earliest, at_ms - retention_days * DAY_MS)
-    return earliest
-
-
-def read_start_ms(start_date_ms: int | None, earliest_ms: int) -> int:
-    """Where a stream without state starts: the configured start date, but not before any data."""
-    return max(start_date_ms or 0, earliest_ms)
-
-
-def resume_ms(start_ms: int, position: StreamPosition | None, lookback_ms: int) -> int:
-    """Where a stream's windows begin: `lookback_ms` before its watermark, and no later than its newest event
-    (inclusive: a late event in the same millisecond is read too), never before `start_ms`."""
-    if position is None:
-        return start_ms
-    resume = position.watermark_ms - lookback_ms
-    if position.newest_ms is not None:
-        resume = min(resume, position.newest_ms)
-    elif position.empty_from_ms is not None:  # nothing seen yet: the whole stretch read before may hold late events
-        resume = min(resume, position.empty_from_ms)
-    return max(start_ms, resume)
-
-
-def read_end_ms(at_ms: int, ingestion_delay_seconds: int) -> int:
-    """A sync reads only up to now minus the ingestion delay (exclusive)."""
-    return at_ms - ingestion_delay_seconds * 1000
-
-
-def window_length_ms(range_ms: int, stored_bytes: int | None, retained_span_ms: int, parallel: int = 1) -> int:
-    """Length of the time windows a stream's range is split into.
-
-    `storedBytes` covers the whole group; assume it is spread evenly over the span it can hold, and size the
-    windows so each holds about TARGET_WINDOW_BYTES. A small group is one window (one call per sync); a large one
-    gets windows that are read in parallel and checkpointed one by one, and at least `parallel` of them (the
-    sync's threads) when it holds that many pages, so that one big group alone keeps the quota busy.
-    """
-    if range_ms <= 0:
-        return MIN_WINDOW_MS
-    share = min(1.0, range_ms / retained_span_ms) if retained_span_ms > 0 else 1.0
-    estimated_bytes = (stored_bytes or 0) * share
-    by_size = math.ceil(estimated_bytes / TARGET_WINDOW_BYTES)
-    by_pages = min(parallel, math.floor(estimated_bytes / PAGE_BYTES))
-    windows = min(MAX_WINDOWS_PER_STREAM, max(1, by_size, by_pages))
-    return max(MIN_WINDOW_MS, math.ceil(range_ms / windows))
 
 
 # Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------

@@ -1,7 +1,7 @@
 """A stream per log group: time-window partitions whose events become records, on the CDK's concurrent path.
 
-Reading a window is `log_events.py`'s; the window plan and the state are `cursor.py`'s; this module turns
-events into records and ties the two together.
+Reading a window is its `windows.WindowSource`'s; the range is `ranges.py`'s, the windows' state `cursor.py`'s;
+how records leave is the `output.RecordOutput`'s. This module turns events into records and ties them together.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 from airbyte_cdk.models import Level
@@ -21,24 +20,18 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_cloudwatch_logs.batches import RecordBatch
-from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
+from source_cloudwatch_logs.cursor import StateEmitter, WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.formats import MessageParser
-from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
+from source_cloudwatch_logs.lookback import beyond_cap
+from source_cloudwatch_logs.output import RecordOutput
 from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
+from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, GroupExtent, Lookback, earliest_event_ms, read_range
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
-from source_cloudwatch_logs.state import (
-    MAX_BACKDATE_MS,
-    StreamPosition,
-    earliest_event_ms,
-    iso_utc,
-    read_start_ms,
-    resume_ms,
-    window_length_ms,
-)
+from source_cloudwatch_logs.state import StreamPosition, iso_utc
+from source_cloudwatch_logs.windows import WindowSource
 
 
 class LateEvents:
@@ -83,13 +76,13 @@ class StreamContext:
     """What every partition of one stream shares."""
 
     definition: StreamDefinition
-    read_window: Callable[[int, int], Iterator[list[dict[str, Any]]]]  # [start, end) -> pages of events
+    source: WindowSource  # reads `[start, end)` as pages of events (windows.py)
     late: LateEvents
     progress: SyncProgress
+    output: RecordOutput  # how a page of records leaves (output.py)
     lookback_ms: int  # how far behind the watermark this sync re-reads (0 without state)
-    in_flight: InFlight | None  # FilterLogEvents pages in the works at once (pacing.py); None: Logs Insights
+    in_flight: InFlight | None  # FilterLogEvents pages in the works at once (pacing.py); None: not paced by it
     region: str = ""  # the region every record names
-    batched: bool = False  # records travel a page at a time (batches.py)
     parser: MessageParser | None = None  # columns parsed from the message (formats.py); None: raw
 
 
@@ -119,32 +112,20 @@ class LogEventsPartition(Partition):
 
     def read(self) -> Iterable[Record]:
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
-        name, stream_slice = definition.name, self._slice
+        name, stream_slice, output = definition.name, self._slice, self._context.output
         self._max_lag, self._newest, self._late_events, self._unparsed = 0, -1, 0, 0
-        pages = iter(self._context.read_window(self._start, self._end))
+        pages = iter(self._context.source.read(self._start, self._end))
         in_flight = self._context.in_flight
         while True:
-            batch: Record | None = None
             slot: AbstractContextManager[Any] = in_flight.slot() if in_flight is not None else nullcontext()
-            with slot:  # the request, its parse and (batched) its serialisation
+            with slot:  # the request, its parse and what the output does with the page at once
                 events = next(pages, None)
                 if events is None:
                     break
                 progress.page_done(name, len(events))
-                if self._context.batched:  # one item for the page (batches.py); the parsed page goes at once
-                    if events:
-                        data = RecordBatch.of(name, self._records(events)).as_data()
-                        batch = Record(data=data, stream_name=name, associated_slice=stream_slice)
-                    del events
-            if self._context.batched:
-                if batch is not None:
-                    yield batch
-                continue
-            # Hand events over one by one, dropping each from the page as it goes: the page does not keep
-            # 10,000 already-written events alive while this worker waits for room in the queue.
-            events.reverse()
-            for record in self._records(events, popping=True):
-                yield Record(data=record, stream_name=name, associated_slice=stream_slice)
+                records = output.page(stream=name, stream_slice=stream_slice, events=events, records_of=self._records)
+                del events  # only the output keeps the page, as long as it needs it
+            yield from records
         newest, max_lag = self._newest, self._max_lag
         self._findings = WindowFindings(newest_ms=newest if newest >= 0 else None, max_lag_ms=max_lag)
         late.window_done(max_lag)
@@ -193,7 +174,7 @@ class WindowPartitionGenerator(PartitionGenerator):
 
     def generate(self) -> Iterable[Partition]:
         name, progress = self._context.definition.name, self._context.progress
-        window_ms, end_ms = self._cursor.window_ms, self._cursor.end_ms
+        window_ms, end_ms = self._cursor.time_range.window_ms, self._cursor.time_range.end_ms
         progress.stream_started(
             name,
             f"time windows of {window_ms / 60_000:.0f} min up to {iso_utc(end_ms)}",
@@ -235,64 +216,52 @@ def window_reader(
     position: StreamPosition | None,
     plan: SyncPlan,
     slice_partition: Mapping[str, Any] | None = None,
-    on_change: Callable[[], None] | None = None,
+    emit: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> tuple[WindowCursor, StreamContext]:
     """The cursor and the partitions' shared context of one log group's reading (a stream, or a merged stream's
-    member: its windows tagged with `slice_partition`, its changes reported to `on_change`).
+    member: its windows tagged with `slice_partition`, its state reported to `emit` instead of emitted).
 
-    `position` is the group's usable state (None: no state). A group with state re-reads behind its watermark
-    what its learned lag asks for (lookback.py), and from its newest event on: what landed in the quiet stretch
-    after it arrived late whatever its lag.
+    `position` is the group's usable state (None: no state); its range is ranges.read_range's.
     """
     config, group = plan.config, definition.group
-    earliest = earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms)
-    start = read_start_ms(config.start_date_ms, earliest)
-    delay_ms, floor_ms = config.ingestion_delay_seconds * 1000, config.lookback_window_seconds * 1000
-    cap_ms = max(floor_ms, config.max_lookback_seconds * 1000)
-    lookback = 0
-    if position is None:
-        resume = dense_from = start
-    elif position.watermark_ms >= plan.end_ms:  # a state at or after this sync's end: nothing is new yet
-        resume = dense_from = position.watermark_ms
-    else:
-        lookback = lookback_ms(lag_ms=position.lag_ms, delay_ms=delay_ms, floor_ms=floor_ms, cap_ms=cap_ms)
-        resume = resume_ms(start, position, lookback)
-        dense_from = max(resume, position.watermark_ms - lookback)
-    window_ms = window_length_ms(
-        plan.end_ms - dense_from,
-        group.stored_bytes,
-        max(1, plan.now_ms - earliest),
-        parallel=max(1, plan.workers // max(1, len(plan.streams))),  # a fair share of the threads
+    lookback = Lookback(
+        delay_ms=config.ingestion_delay_seconds * 1000,
+        floor_ms=config.lookback_window_seconds * 1000,
+        cap_ms=max(config.lookback_window_seconds, config.max_lookback_seconds) * 1000,
     )
-    initial = position or StreamPosition(watermark_ms=start)
-    cursor = WindowCursor(
-        stream_name=definition.name,
-        position=replace(initial, watermark_ms=max(start, initial.watermark_ms)),
-        resume_ms=resume,
-        dense_from_ms=dense_from,
+    time_range = read_range(
+        position=position,
+        start_date_ms=config.start_date_ms,
+        extent=GroupExtent(
+            earliest_ms=earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms),
+            stored_bytes=group.stored_bytes,
+        ),
+        now_ms=plan.now_ms,
         end_ms=plan.end_ms,
-        window_ms=window_ms,
-        state_manager=plan.state_manager,
-        repository=plan.repository,
-        slice_partition=slice_partition,
-        on_change=on_change,
+        lookback=lookback,
+        parallel=plan.workers // max(1, len(plan.streams)),  # a fair share of the threads
     )
-    read_window: Callable[[int, int], Iterator[list[dict[str, Any]]]]
-    if definition.insights is not None:  # a query holds no FilterLogEvents slot: LogsInsights has its own limit
-        read_window = partial(plan.insights.window, definition.insights, stream=definition.name, field=definition.field)
-    else:
-        read_window = partial(plan.events.window, definition.query, stream=definition.name, field=definition.field)
+    if emit is None:
+        emit = StateEmitter(
+            stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository
+        ).emit
+    cursor = WindowCursor(time_range=time_range, emit=emit, slice_partition=slice_partition)
+    source = definition.source(plan.readers)
     context = StreamContext(
         definition=definition,
-        read_window=read_window,
+        source=source,
         late=LateEvents(
-            stream=definition.name, previous=position, delay_ms=delay_ms, cap_ms=cap_ms, repository=plan.repository
+            stream=definition.name,
+            previous=position,
+            delay_ms=lookback.delay_ms,
+            cap_ms=lookback.cap_ms,
+            repository=plan.repository,
         ),
         progress=plan.progress,
-        lookback_ms=lookback,
-        in_flight=plan.in_flight if definition.insights is None else None,
+        output=plan.output,
+        lookback_ms=time_range.lookback_ms,
+        in_flight=plan.in_flight if source.paced else None,
         region=config.region_name,
-        batched=plan.batched_records,
-        parser=definition.parsing.parser(fragments=plan.batched_records),
+        parser=definition.parsing.parser(fragments=plan.output.message_fragments),
     )
     return cursor, context

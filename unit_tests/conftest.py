@@ -20,6 +20,7 @@ from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.spec import parse_config
+from source_cloudwatch_logs.windows import Readers
 
 
 class StubClient:
@@ -74,8 +75,9 @@ def sync_plan(
     repository = InMemoryMessageRepository()
     return SyncPlan(
         config=config,
-        events=LogEvents(logs=logs),
-        insights=InsightsEvents(insights=LogsInsights(logs=logs, max_queries=2)),
+        readers=Readers(
+            events=LogEvents(logs=logs), insights=InsightsEvents(insights=LogsInsights(logs=logs, max_queries=2))
+        ),
         now_ms=now_ms,
         end_ms=end_ms,
         streams=[],

@@ -13,12 +13,8 @@ from airbyte_cdk.sources.message import InMemoryMessageRepository
 
 from source_cloudwatch_logs.cursor import END_KEY, START_KEY, WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.state import (
-    DAY_MS,
-    MAX_BACKDATE_MS,
-    TARGET_WINDOW_BYTES,
-    usable_position,
-)
+from source_cloudwatch_logs.ranges import DAY_MS, MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.state import usable_position
 from source_cloudwatch_logs.streams import LogEventsPartition, build_stream
 from unit_tests.conftest import NOW, group, sync_plan
 

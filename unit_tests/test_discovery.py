@@ -41,13 +41,12 @@ def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFix
         {"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS", "arn": "arn:aws:logs:us-east-1:1:log-group:ia:*"},
     ]
     streams = discover([{"logGroups": listed}], custom_log_reports=[report, query])
-    assert [(s.name, s.query, s.insights) for s in streams] == [
-        ("api", EventQuery(log_group="api"), None),
-        ("ia", EventQuery(log_group="ia"), InsightsSource(groups=("arn:aws:logs:us-east-1:1:log-group:ia",))),
-        ("errors", EventQuery(log_group="api", log_stream_name_prefix="web-", filter_pattern="ERROR"), None),
+    assert [(s.name, s.request) for s in streams] == [
+        ("api", EventQuery(log_group="api")),
+        ("ia", InsightsSource(groups=("arn:aws:logs:us-east-1:1:log-group:ia",))),
+        ("errors", EventQuery(log_group="api", log_stream_name_prefix="web-", filter_pattern="ERROR")),
         (
             "slow",
-            EventQuery(log_group="ia"),
             InsightsSource(
                 groups=("arn:aws:logs:us-east-1:1:log-group:ia",),
                 report_query="fields @timestamp, ms | filter ms > 1000",
@@ -55,7 +54,7 @@ def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFix
             ),
         ),
     ]
-    assert streams[3].field == "custom_log_reports[1].query"
+    assert streams[3].setting == "custom_log_reports[1].query"
     assert streams[3].schema["properties"]["ms"] == {"type": ["null", "number"]}
     assert "Log group 'del' is not offered as a stream: its log class DELIVERY supports neither" in caplog.text
 
@@ -63,7 +62,7 @@ def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFix
 def test_a_report_outside_the_prefix_is_looked_up_by_name() -> None:
     report = {"name": "r", "log_group_name": "other", "log_stream_names": ["a"]}
     streams = discover([groups("app-1"), groups("other")], log_group_prefix="app-", custom_log_reports=[report])
-    assert [(s.name, s.group.name, s.query.log_stream_names) for s in streams] == [
+    assert [(s.name, s.group.name, s.request.log_stream_names) for s in streams] == [
         ("app-1", "app-1", None),
         ("r", "other", ("a",)),
     ]
@@ -103,7 +102,7 @@ def test_a_report_that_cannot_be_read_is_left_out_with_its_field_named(
 def test_a_group_named_like_a_report_leaves_the_name_to_the_report(caplog: pytest.LogCaptureFixture) -> None:
     report = {"name": "orders-errors", "log_group_name": "orders", "filter_pattern": "ERROR"}
     streams = discover([groups("orders", "orders-errors")], custom_log_reports=[report])
-    assert [(s.name, s.group.name, s.field) for s in streams] == [
+    assert [(s.name, s.group.name, s.setting) for s in streams] == [
         ("orders", "orders", None),
         ("orders-errors", "orders", "custom_log_reports[0]"),
     ]
@@ -128,10 +127,10 @@ def test_own_groups_keep_plain_names_and_linked_groups_are_named_by_account_and_
     own = group("/app/api", arn="arn:aws:logs:us-east-1:123456789012:log-group:/app/api")
     linked = group("/app/api", arn="arn:aws:logs:us-east-1:210987654321:log-group:/app/api")
     assert StreamDefinition.of_group(own, "123456789012").name == "/app/api"
-    assert StreamDefinition.of_group(own, "123456789012").query.params() == {"logGroupName": "/app/api"}
+    assert StreamDefinition.of_group(own, "123456789012").request.params() == {"logGroupName": "/app/api"}
     stream = StreamDefinition.of_group(linked, "123456789012")
     assert stream.name == "210987654321:/app/api"
-    assert stream.query.params() == {"logGroupIdentifier": "arn:aws:logs:us-east-1:210987654321:log-group:/app/api"}
+    assert stream.request.params() == {"logGroupIdentifier": "arn:aws:logs:us-east-1:210987654321:log-group:/app/api"}
     assert StreamDefinition.of_group(linked).name == "/app/api"  # linking off: every group is the account's
 
 
@@ -148,7 +147,7 @@ def test_a_report_on_an_infrequent_access_group_without_filters_is_read_with_ins
     listed = {"logGroups": [{"logGroupName": "ia", "logGroupClass": "INFREQUENT_ACCESS", "arn": f"{IA_ARN}:*"}]}
     report = {"name": "r", "log_group_name": "ia"}
     streams = discover([{"logGroups": []}, listed], log_group_prefix="none", custom_log_reports=[report])
-    assert [(s.name, s.insights, s.field) for s in streams] == [
+    assert [(s.name, s.request, s.setting) for s in streams] == [
         ("r", InsightsSource(groups=(IA_ARN,)), "custom_log_reports[0]")
     ]
 
@@ -183,7 +182,7 @@ def test_merged_members_named_by_arn_are_read_by_arn_and_keyed_by_account(caplog
         [{"logGroups": []}, own_listing, linked_listing], log_group_prefix="none", custom_log_reports=[report]
     )
     members = merged_of(found).members
-    assert [(m.state_key, m.group.account_id, m.query.params()) for m in members] == [
+    assert [(m.state_key, m.group.account_id, m.request.params()) for m in members] == [
         ("/lnk/app", OWN, {"logGroupName": "/lnk/app"}),
         (f"{SOURCE_A}:/lnk/app", SOURCE_A, {"logGroupIdentifier": arn(SOURCE_A, "/lnk/app")}),
         (f"{SOURCE_B}:/lnk/app", SOURCE_B, {"logGroupIdentifier": arn(SOURCE_B, "/lnk/app")}),
@@ -206,7 +205,7 @@ def test_a_prefix_report_spans_the_linked_accounts_like_the_top_level_prefix() -
         custom_log_reports=[report],
     )
     members = merged_of(found).members
-    assert [(m.state_key, m.query.params()) for m in members] == [
+    assert [(m.state_key, m.request.params()) for m in members] == [
         ("/app/x", {"logGroupName": "/app/x"}),
         (f"{SOURCE_A}:/app/x", {"logGroupIdentifier": arn(SOURCE_A, "/app/x")}),
     ]
@@ -225,8 +224,8 @@ def test_merged_infrequent_access_members_without_filters_are_read_with_insights
         [{"logGroups": []}, listing], custom_log_reports=[{"name": "l", "log_group_prefix": "/aws/lambda/"}]
     )
     merged = merged_of(found)
-    assert [(m.state_key, m.insights) for m in merged.members] == [
-        ("/aws/lambda/a", None),
+    assert [(m.state_key, m.request) for m in merged.members] == [
+        ("/aws/lambda/a", EventQuery(log_group="/aws/lambda/a")),
         ("/aws/lambda/cold", InsightsSource(groups=(arn(OWN, "/aws/lambda/cold"),))),
     ]
     assert (merged.left_out, merged.left_out_problem) == ((), None)
@@ -273,4 +272,4 @@ def test_a_group_named_twice_by_name_and_by_arn_is_one_member_under_its_plain_ke
     listing = {"logGroups": [described("/x")]}
     report = {"name": "r", "log_group_names": [arn(OWN, "/x"), "/x"]}
     found = discovery([{"logGroups": []}, listing, listing], log_group_prefix="none", custom_log_reports=[report])
-    assert [(m.state_key, m.query.params()) for m in merged_of(found).members] == [("/x", {"logGroupName": "/x"})]
+    assert [(m.state_key, m.request.params()) for m in merged_of(found).members] == [("/x", {"logGroupName": "/x"})]

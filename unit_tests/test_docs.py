@@ -37,9 +37,10 @@ from source_cloudwatch_logs.quotas import (
     START_QUERY_RPS,
     filter_log_events_rps,
 )
+from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
-from source_cloudwatch_logs.state import EMPTY_FROM_KEY, MAX_BACKDATE_MS, NEWEST_KEY, TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.state import EMPTY_FROM_KEY, NEWEST_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -15,7 +15,8 @@ from source_cloudwatch_logs.cursor import END_KEY, START_KEY
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.merged import GROUP_KEY, build_merged_stream
-from source_cloudwatch_logs.state import TARGET_WINDOW_BYTES, StreamPosition, usable_group_positions
+from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.state import StreamPosition, usable_group_positions
 from unit_tests.conftest import NOW, group, sync_plan
 
 DAY_MS = 86_400_000
@@ -30,11 +31,11 @@ def _merged(
         StreamDefinition(
             name="merged",
             group=group(name, creation_ms=NOW - 20 * DAY_MS, stored_bytes=size),
-            query=EventQuery(log_group=name),
+            request=EventQuery(log_group=name),
         )
         for name, size in stored.items()
     )
-    definition = MergedDefinition(name="merged", field="custom_log_reports[0]", members=members)
+    definition = MergedDefinition(name="merged", setting="custom_log_reports[0]", members=members)
     stream = build_merged_stream(definition=definition, positions=positions, plan=plan)
     assert isinstance(plan.repository, InMemoryMessageRepository)
     return stream, plan.repository
@@ -122,14 +123,14 @@ def test_members_are_keyed_by_their_state_key_and_left_out_groups_keep_their_ent
         StreamDefinition(
             name="merged",
             group=group("/app", creation_ms=NOW - 20 * DAY_MS),
-            query=EventQuery(log_group="/app"),
+            request=EventQuery(log_group="/app"),
             key=key,
         )
         for key in ("/app", "210987654321:/app")
     )
     problem = "`custom_log_reports[0]` ('merged'): log group(s) '/cold' cannot be read as the report asks."
     definition = MergedDefinition(
-        name="merged", field="custom_log_reports[0]", members=members, left_out=("/cold",), left_out_problem=problem
+        name="merged", setting="custom_log_reports[0]", members=members, left_out=("/cold",), left_out_problem=problem
     )
     kept = {"/cold": {"timestamp": start - DAY_MS, "newest_event_timestamp": start - DAY_MS - 5}}
     positions = {"/app": StreamPosition(start), "210987654321:/app": StreamPosition(start + 1)}

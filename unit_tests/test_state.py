@@ -8,21 +8,23 @@ from typing import Any
 
 import pytest
 
-from source_cloudwatch_logs.state import (
+from source_cloudwatch_logs.ranges import (
     DAY_MS,
     MAX_BACKDATE_MS,
     MIN_WINDOW_MS,
     TARGET_WINDOW_BYTES,
-    StreamPosition,
     earliest_event_ms,
-    iso_utc,
     read_end_ms,
     read_start_ms,
     resume_ms,
+    window_length_ms,
+)
+from source_cloudwatch_logs.state import (
+    StreamPosition,
+    iso_utc,
     state_positions,
     usable_group_positions,
     usable_position,
-    window_length_ms,
 )
 from unit_tests.conftest import NOW
 

@@ -3,7 +3,6 @@ The API is a stub here (see conftest.StubClient)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from airbyte_cdk.models import Level
@@ -13,10 +12,12 @@ from airbyte_cdk.sources.types import StreamSlice
 from source_cloudwatch_logs.cursor import WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
 from source_cloudwatch_logs.log_events import LogEvents
+from source_cloudwatch_logs.output import PlainRecords
 from source_cloudwatch_logs.pacing import ApiStats, InFlight
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.state import StreamPosition
 from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext
+from source_cloudwatch_logs.windows import Readers
 from unit_tests.conftest import END, START, event, group, stub_logs
 
 
@@ -34,9 +35,10 @@ def partition(  # type: ignore[no-untyped-def]
     )
     context = StreamContext(
         definition=definition,
-        read_window=partial(LogEvents(logs=stub_logs(pages)[0]).window, definition.query, stream=definition.name),
+        source=definition.source(Readers(events=LogEvents(logs=stub_logs(pages)[0]), insights=None)),  # type: ignore[arg-type]
         late=late,
         progress=SyncProgress(repository, ApiStats(), total_streams=1),
+        output=PlainRecords(),
         lookback_ms=1_500_000,
         in_flight=InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2),
         region="eu-west-1",
