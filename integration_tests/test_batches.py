@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from source_cloudwatch_logs import SourceCloudwatchLogs
+from source_cloudwatch_logs.output import PlainRecords
 from source_cloudwatch_logs.run import Entrypoint
 from testkit.connector import config, discovered_catalog, run_connector, write_inputs
 from testkit.fake_logs import FakeCloudWatch
@@ -69,7 +70,7 @@ def test_batched_output_is_the_cdk_s_byte_for_byte(fake: FakeCloudWatch, tmp_pat
     batched = run_connector("read", tmp_path, settings, catalog=catalog, state=state)
     assert batched.returncode == 0, batched.stderr[-2000:]
     files = write_inputs(tmp_path, config=settings, catalog=catalog, state=state)
-    entrypoint = Entrypoint(SourceCloudwatchLogs(batched_records=False))
+    entrypoint = Entrypoint(SourceCloudwatchLogs(output=PlainRecords()))
     args = entrypoint.parse_args(["read", *(arg for name, path in files.items() for arg in (f"--{name}", str(path)))])
     one_by_one = list(entrypoint.run(args))
 
