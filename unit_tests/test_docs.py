@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-from annotated_types import Ge, Le
 
 from benchmarks.run import JSON_COST_LIMIT
 from source_cloudwatch_logs.client import (
@@ -22,6 +21,7 @@ from source_cloudwatch_logs.client import (
     READ_TIMEOUT_S,
     RETRY_MODE,
 )
+from source_cloudwatch_logs.credentials import SESSION_NAME_PREFIX
 from source_cloudwatch_logs.insights import (
     BUSY_DEADLINE_S,
     BUSY_WAIT_MAX_S,
@@ -35,6 +35,7 @@ from source_cloudwatch_logs.insights import (
 from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL
 from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
 from source_cloudwatch_logs.pacing import DECREASE, DECREASE_HOLD_S, INCREASE_PER_S, LATENCY_ALLOWANCE_S, workers_for
+from source_cloudwatch_logs.plan import CLOCK_SKEW_WARNING_MS
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.quotas import (
     CONCURRENT_QUERIES,
@@ -47,6 +48,7 @@ from source_cloudwatch_logs.quotas import (
     filter_log_events_rps,
 )
 from source_cloudwatch_logs.records import CURSOR_FIELD, IDENTIFIER_LIMIT
+from source_cloudwatch_logs.run import MALLOC_ARENAS
 from source_cloudwatch_logs.spec import MAX_ACCOUNT_IDENTIFIERS, MAX_LOG_STREAM_NAMES, CloudWatchLogsConfig
 from source_cloudwatch_logs.state import (
     EMPTY_FROM_KEY,
@@ -67,8 +69,9 @@ README_MAX_BYTES = 20_000
 FIELDS = CloudWatchLogsConfig.model_fields
 MAX_WORKERS = FIELDS["num_workers"].default
 SESSION = FIELDS["session_duration"]
-SESSION_MIN_S = next(m.ge for m in SESSION.metadata if isinstance(m, Ge))
-SESSION_MAX_S = next(m.le for m in SESSION.metadata if isinstance(m, Le))
+SESSION_SCHEMA = CloudWatchLogsConfig.model_json_schema()["properties"]["session_duration"]
+SESSION_MIN_S: int = SESSION_SCHEMA["minimum"]
+SESSION_MAX_S: int = SESSION_SCHEMA["maximum"]
 CHECK_WORST_S = CHECK_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + CHECK_READ_TIMEOUT_S)
 SYNC_WORST_MIN = round(READ_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) / 60)
 DAY_MS = 86_400_000
@@ -147,6 +150,20 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
         (CURSOR_FIELD, GROUPS_KEY, CURSOR_FIELD, NEWEST_KEY, LAG_KEY),
     ),
     (r"state keys `(\w+)`, `(\w+)`", (NEWEST_KEY, LAG_KEY)),
+    # Linked accounts: one connection's bound at the monitoring account's quota.
+    (
+        r"`FilterLogEvents` quota \((\d+)/s in us-east-1, (\d+)/s in most regions\)",
+        (filter_log_events_rps("us-east-1"), filter_log_events_rps("eu-west-1")),
+    ),
+    (
+        r"(\d+) accounts of ([\d,]+) one-MB pages each in eu-west-1 take at least (\d+) minutes through the monitoring "
+        r"account and ([\d.]+) minutes per account",
+        (20, 1500, 20 * 1500 / filter_log_events_rps("eu-west-1") / 60, 1500 / filter_log_events_rps("eu-west-1") / 60),
+    ),
+    # Sessions, clock and memory.
+    (r"`RoleSessionName` of the form `([\w-]+)<8 hex digits>`", (SESSION_NAME_PREFIX,)),
+    (r"a warning says when the local clock is more than (a minute) off", ("a minute",)),
+    (r"glibc is limited to (two) malloc arenas", ("two",)),
     # The parsing cost target `make bench` checks.
     (r"`json` costs at most (\d+)% more wall time than `raw` in `make bench`", (round((JSON_COST_LIMIT - 1) * 100),)),
 ]
@@ -172,6 +189,8 @@ def test_every_page_quotes_the_code_s_value(pattern: str, expected: tuple[float 
 def test_constants_the_docs_quote_in_words_are_the_code_s() -> None:
     """Numbers the pages write in words ("once a second", "up to a minute")."""
     assert DECREASE_HOLD_S == 1.0
+    assert CLOCK_SKEW_WARNING_MS == 60_000
+    assert MALLOC_ARENAS == 2
     assert BUSY_WAIT_MAX_S == 60
     assert START_QUERY_RPS == GET_QUERY_RESULTS_RPS
     assert FIELDS["max_concurrent_queries"].default == DEFAULT_MAX_CONCURRENT_QUERIES
@@ -248,6 +267,13 @@ def test_the_spec_s_descriptions_quote_the_code_s_numbers() -> None:
     )
     workers_text = FIELDS["num_workers"].description or ""
     assert f"({workers_for(25, MAX_WORKERS)} at 25 requests per second)" in workers_text
+
+
+def test_every_docs_page_starts_with_who_it_is_for() -> None:
+    for page, text in PAGES.items():
+        if page.startswith("docs/"):
+            lines = [line for line in text.splitlines() if line.strip()]
+            assert lines[0].startswith("# ") and lines[1].startswith("For "), page
 
 
 def test_the_readme_stays_short_and_opens_with_the_two_commands() -> None:
