@@ -51,7 +51,7 @@ from testkit.server_process import fake_cloudwatch, fake_stats, ready_process, r
 RATE = 5.0
 LATENCY_S = 0.08
 PAGE = MAX_PUT_EVENTS  # events per FilterLogEvents page (and per PutLogEvents call)
-JSON_COST_LIMIT = 1.2  # message_format json: at most this times raw's wall time (README, "Parsed messages")
+JSON_COST_LIMIT = 1.2  # message_format json: at most this times raw's wall time (docs/quotas-and-performance.md)
 EVENT_ID = re.compile(rb'"eventId":"(\d+)"')
 
 

@@ -2,7 +2,7 @@
 and crash-and-resume: reads SIGKILLed at random points, each resuming from the states delivered so far. For
 the delivery tests (crash-resume, faults, partial failures, message fidelity) and `make chaos`.
 
-What the ledger checks, message by message, is the contract in README "State and delivery semantics":
+What the ledger checks, message by message, is the contract in docs/state-and-late-events.md:
 
 * a record is a seeded event, unchanged (group, log stream, timestamp, message, eventId);
 * within one run an event is delivered at most once (windows are disjoint);
