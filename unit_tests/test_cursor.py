@@ -1,5 +1,6 @@
 """The cursor: windows tile the range; the state is the end of the first contiguous run of finished windows,
-whatever order they finish in, and is emitted once per finished window (once at least)."""
+whatever order they finish in, and is emitted once per finished window (once at least). Built from a range and an
+emitter alone, without a sync plan."""
 
 from __future__ import annotations
 
@@ -9,24 +10,65 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airbyte_cdk.models import Type
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_cloudwatch_logs.cursor import END_KEY, START_KEY, WindowFindings
-from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.ranges import DAY_MS, MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
+from source_cloudwatch_logs.cursor import END_KEY, START_KEY, StateEmitter, WindowCursor, WindowFindings
+from source_cloudwatch_logs.ranges import (
+    DAY_MS,
+    MAX_BACKDATE_MS,
+    TARGET_WINDOW_BYTES,
+    GroupExtent,
+    Lookback,
+    read_range,
+)
+from source_cloudwatch_logs.spec import parse_config
 from source_cloudwatch_logs.state import usable_position
-from source_cloudwatch_logs.streams import LogEventsPartition, build_stream
-from unit_tests.conftest import NOW, group, sync_plan
+from unit_tests.conftest import NOW
 
 
-def _stream(  # type: ignore[no-untyped-def]
+class _Window:
+    """A window as the cursor sees it once read: its slice (and nothing found in it)."""
+
+    def __init__(self, stream_slice: Any) -> None:
+        self._slice = stream_slice
+
+    def to_slice(self) -> Any:
+        return self._slice
+
+
+class _Stream:
+    """A stream's cursor over its range, without a plan: ranges.read_range, a cursor, an emitter."""
+
+    def __init__(self, cursor: WindowCursor) -> None:
+        self.cursor = cursor
+
+    def generate_partitions(self) -> list[_Window]:
+        return [_Window(window) for window in self.cursor.stream_slices()]
+
+
+def _stream(
     state: dict[str, Any], stored_bytes: int, lookback_s: int = 0, start_date: str | None = None, **settings: Any
-):
+) -> tuple[_Stream, InMemoryMessageRepository]:
     settings = {"lookback_window_seconds": lookback_s, **({"start_date": start_date} if start_date else {}), **settings}
-    plan = sync_plan(now_ms=NOW, end_ms=END, **settings)
-    definition = StreamDefinition.of_group(group(creation_ms=NOW - 20 * DAY_MS, stored_bytes=stored_bytes))
+    config = parse_config({"region_name": "us-east-1", **settings})
     position, _ = usable_position(state, NOW) if state else (None, None)
-    return build_stream(definition=definition, position=position, plan=plan), plan.repository
+    time_range = read_range(
+        position=position,
+        start_date_ms=config.start_date_ms,
+        extent=GroupExtent(earliest_ms=NOW - 20 * DAY_MS - MAX_BACKDATE_MS, stored_bytes=stored_bytes),
+        now_ms=NOW,
+        end_ms=END,
+        lookback=Lookback(
+            delay_ms=config.ingestion_delay_seconds * 1000,
+            floor_ms=config.lookback_window_seconds * 1000,
+            cap_ms=max(config.lookback_window_seconds, config.max_lookback_seconds) * 1000,
+        ),
+        parallel=2,
+    )
+    repository = InMemoryMessageRepository()
+    emitter = StateEmitter(stream_name="g", state_manager=ConnectorStateManager(), repository=repository)
+    return _Stream(WindowCursor(time_range=time_range, emit=emitter.emit)), repository
 
 
 END = NOW - 60_000
@@ -114,15 +156,6 @@ def test_a_state_later_than_the_end_generates_no_window_and_keeps_the_state() ->
             assert list(stream.generate_partitions()) == []
             stream.cursor.ensure_at_least_one_state_emitted()
             assert _emitted_positions(repository) == [position]
-
-
-def test_partitions_hash_by_stream_and_window() -> None:
-    stream, _ = _stream({"timestamp": NOW - DAY_MS}, stored_bytes=0)
-    (partition,) = stream.generate_partitions()
-    assert isinstance(partition, LogEventsPartition)
-    (again,) = _stream({"timestamp": NOW - DAY_MS}, stored_bytes=0)[0].generate_partitions()
-    assert hash(partition) == hash(again)
-    assert partition.stream_name() == "g"
 
 
 class _Found:

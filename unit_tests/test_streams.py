@@ -15,10 +15,11 @@ from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.output import PlainRecords
 from source_cloudwatch_logs.pacing import ApiStats, InFlight
 from source_cloudwatch_logs.progress import SyncProgress
+from source_cloudwatch_logs.ranges import DAY_MS
 from source_cloudwatch_logs.state import StreamPosition
-from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext
+from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext, build_stream
 from source_cloudwatch_logs.windows import Readers
-from unit_tests.conftest import END, START, event, group, stub_logs
+from unit_tests.conftest import END, NOW, START, event, group, stub_logs, sync_plan
 
 
 def partition(  # type: ignore[no-untyped-def]
@@ -116,3 +117,14 @@ def test_an_empty_window_finds_nothing() -> None:
     window, _ = partition([{"events": []}])
     assert list(window.read()) == []
     assert window.findings == WindowFindings(newest_ms=None, max_lag_ms=0)
+
+
+def test_partitions_hash_by_stream_and_window() -> None:
+    plan = sync_plan(now_ms=NOW, end_ms=NOW - 60_000)
+    definition = StreamDefinition.of_group(group(creation_ms=NOW - 20 * DAY_MS))
+    position = StreamPosition(watermark_ms=NOW - DAY_MS)
+    (partition,) = build_stream(definition=definition, position=position, plan=plan).generate_partitions()
+    assert isinstance(partition, LogEventsPartition)
+    (again,) = build_stream(definition=definition, position=position, plan=plan).generate_partitions()
+    assert hash(partition) == hash(again)
+    assert partition.stream_name() == "g"
