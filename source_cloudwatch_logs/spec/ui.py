@@ -3,8 +3,8 @@
 pydantic writes nested models as `$ref`s, optional fields as `anyOf: [X, null]` with `default: null`, and
 secrets as `format: password`; the UI wants inline objects and plain types, and masks secrets by
 `airbyte_secret`. Each object's fields are shown in the order the model declares them (`order` 0..n-1), and
-every description is one paragraph. unit_tests/test_spec.py::test_spec_renders_plain_types_secrets_and_order
-proves it.
+every description is one paragraph. unit_tests/test_spec.py::test_spec_renders_plain_types_secrets_and_order and
+::test_spec_descriptions_are_one_paragraph_and_say_what_the_code_does prove it.
 """
 
 from __future__ import annotations
