@@ -50,7 +50,8 @@ from source_cloudwatch_logs.quotas import (
 from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
 from source_cloudwatch_logs.records import CURSOR_FIELD, IDENTIFIER_LIMIT
 from source_cloudwatch_logs.run import MALLOC_ARENAS
-from source_cloudwatch_logs.spec import MAX_ACCOUNT_IDENTIFIERS, MAX_LOG_STREAM_NAMES, CloudWatchLogsConfig
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.spec.model import MAX_ACCOUNT_IDENTIFIERS, MAX_LOG_STREAM_NAMES
 from source_cloudwatch_logs.state import EMPTY_FROM_KEY, GROUPS_KEY, LAG_KEY, NEWEST_KEY
 
 ROOT = Path(__file__).resolve().parents[1]

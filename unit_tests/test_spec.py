@@ -1,4 +1,5 @@
-"""The config model: the Airbyte spec it renders, and a clear message naming the field for every bad input."""
+"""The config package: the Airbyte spec it renders (spec/ui.py), the config it accepts (spec/model.py), and a
+clear message naming the field for every bad input (spec/errors.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from source_cloudwatch_logs.client import client_config
 from source_cloudwatch_logs.credentials import (
     make_session,
 )
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config
+from source_cloudwatch_logs.queries import REFUSED_COMMANDS
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport, connection_specification, parse_config
 from unit_tests.conftest import BASE_CONFIG, ROLE
 
 BASE = {"region_name": "us-east-1"}
@@ -29,10 +31,11 @@ def test_spec_renders_plain_types_secrets_and_order() -> None:
         "aws_secret_access_key",
         "aws_session_token",
     }
-    orders = [field["order"] for field in properties.values()]
-    assert sorted(orders) == list(range(len(orders)))
-    assert all(field.get("title") and field.get("description") for field in properties.values())
     report = properties["custom_log_reports"]["items"]
+    for fields, model in ((properties, CloudWatchLogsConfig), (report["properties"], CustomLogReport)):
+        assert list(fields) == list(model.model_fields)  # the UI shows the fields in the order the model declares
+        assert [field["order"] for field in fields.values()] == list(range(len(fields)))
+        assert all(field.get("title") and field.get("description") for field in fields.values())
     # One of log_group_name, log_group_prefix and log_group_names is required: the model says which is missing.
     assert report["type"] == "object" and report["required"] == ["name"]
     assert properties["session_duration"] == {
@@ -46,6 +49,30 @@ def test_spec_renders_plain_types_secrets_and_order() -> None:
     }
     assert properties["start_date"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
     assert connection_specification() == spec  # rendering twice gives the same (no shared mutable state)
+
+
+def test_spec_descriptions_are_one_paragraph_and_say_what_the_code_does() -> None:
+    spec = connection_specification()
+    descriptions: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            descriptions.extend([node["description"]] if isinstance(node.get("description"), str) else [])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(spec)
+    assert len(descriptions) == len(spec["properties"]) + 1 + len(CustomLogReport.model_fields)
+    for description in descriptions:
+        assert description == " ".join(description.split()) and "\\" not in description, description
+    reports = spec["properties"]["custom_log_reports"]
+    for text in (reports["description"], reports["items"]["description"]):
+        assert all(words in text for words in ("one log group", "prefix", "names or ARNs", "Logs Insights query"))
+    query = reports["items"]["properties"]["query"]["description"]
+    assert all(f" {command}" in query for command in REFUSED_COMMANDS)
 
 
 def test_a_config_of_the_older_connector_parses_unchanged() -> None:
@@ -75,6 +102,33 @@ def test_empty_optional_strings_mean_unset() -> None:
         {**BASE, "aws_access_key_id": "", "aws_secret_access_key": "", "role_arn": " ", "start_date": ""}
     )
     assert config.aws_access_key_id is None and config.role_arn is None and config.start_date is None
+
+
+def test_blank_report_settings_mean_unset_and_padding_is_stripped() -> None:
+    raw = {"name": "r", "log_group_name": " g\n", "log_group_prefix": "  ", "vpc_flow_log_format": "", "query": "\n"}
+    config = parse_config({**BASE, "message_format": None, "custom_log_reports": [raw]})
+    assert config.custom_log_reports is not None
+    report = config.custom_log_reports[0]
+    assert (report.log_group_name, report.log_group_prefix, report.vpc_flow_log_format, report.query) == (
+        "g",
+        None,
+        None,
+        None,
+    )
+    assert parse_config({**BASE, "message_format": ""}).message_format == config.message_format == "raw"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("start_date", "`start_date` is not a valid date"),
+        ("message_format", "`message_format` Input should be 'raw', 'json' or 'auto'"),
+    ],
+)
+def test_only_spaces_are_not_empty_where_values_are_not_stripped(field: str, expected: str) -> None:
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE, field: " "})
+    assert raised.value.message is not None and expected in raised.value.message
 
 
 REPORT = {"name": "r", "log_group_name": "g"}
