@@ -3,7 +3,8 @@
 - `raw`: nothing added.
 - `json`: `message_json`, the line as an object when it is a JSON object (else null: arrays, scalars, text).
 - `auto`: `message_json` for JSON objects, and typed columns for the documented AWS formats
-  (../shared/reference/aws-log-formats.md): VPC flow logs (the default version 2 format, or a custom format
+  (Amazon VPC User Guide, "Flow log records"; AWS Lambda Developer Guide, "Lambda function logs" and the
+  Telemetry API's `platform.report`; API Gateway Developer Guide, "CloudWatch log formats"): VPC flow logs (the default version 2 format, or a custom format
   given as its `${field}` list), Lambda `START` / `END` / `REPORT` lines and Lambda's JSON `platform.report`
   events, and API Gateway access logs in the JSON presets (REST and HTTP APIs). `message_kind` says which.
 
@@ -105,7 +106,7 @@ RAW_MESSAGES = Parsing()
 
 
 # The fields of VPC flow log records, versions 2 to 8 (Amazon VPC user guide, "Flow log records": "Available
-# fields"; shared/reference/aws-log-formats.md), and the two listed after version 8.
+# fields"), and the two listed after version 8.
 VPC_KNOWN_FIELDS = frozenset(
     [
         "version",
@@ -194,6 +195,14 @@ def columns(message_format: str, flow_log_format: str | None = None) -> dict[str
     return added
 
 
+def _one_line(message: str) -> bool:
+    """Whether a JSON message can be written into a record's line as it is: a line break in it (whitespace
+    between JSON tokens; inside strings JSON escapes them) would end the line early for a reader that splits on
+    `\n` and also for one that splits on `\r` (Java's readLine, Python's universal newlines). Such a message is
+    serialised again."""
+    return "\n" not in message and "\r" not in message
+
+
 class MessageParser:
     """Turns one message into the columns its format adds (`parse`); `None` when it adds none."""
 
@@ -219,8 +228,7 @@ class MessageParser:
                 return False
             if type(document) is not dict:
                 return False
-            fragment = self._fragments and "\n" not in message  # a \r inside a line is harmless
-            event[JSON_COLUMN] = _Fragment(message) if fragment else document
+            event[JSON_COLUMN] = _Fragment(message) if self._fragments and _one_line(message) else document
             return True
         columns = self.parse(message)
         if columns is None:
@@ -236,12 +244,7 @@ class MessageParser:
                 return None
             if not isinstance(document, dict):
                 return None
-            # A line break inside the message would end the record's line: such a message is serialised again.
-            value = (
-                orjson.Fragment(message)
-                if self._fragments and "\n" not in message and "\r" not in message
-                else document
-            )
+            value = orjson.Fragment(message) if self._fragments and _one_line(message) else document
             if self.message_format == JSON:
                 return {JSON_COLUMN: value}
             row = _known_json(document)

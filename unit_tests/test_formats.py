@@ -262,3 +262,15 @@ def test_a_query_report_row_without_a_message_is_left_unparsed() -> None:
     assert MessageParser(JSON).parse_into(row) is False
     assert MessageParser("auto").parse_into(row) is False
     assert row == {"timestamp": 1, "level": "x"}
+
+
+def test_a_json_message_with_a_line_break_is_serialised_again_in_every_format() -> None:
+    """Written as is, a `\\r` or `\\n` between its tokens would split the record's line for a reader that splits
+    on either (Java's readLine, Python's universal newlines)."""
+    for message_format in ("json", "auto"):
+        parser = MessageParser(message_format, fragments=True)
+        for message, whole in (('{"a": 1}', True), ('{"a":\r1}', False), ('{"a":\n1}', False)):
+            event: dict[str, Any] = {"message": message}
+            assert parser.parse_into(event)
+            assert isinstance(event["message_json"], orjson.Fragment) is whole, (message_format, message)
+            assert whole or event["message_json"] == {"a": 1}
