@@ -27,8 +27,8 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import connect
-from source_cloudwatch_logs.credentials import AssumeRoleError
+from source_cloudwatch_logs.aws.client import connect
+from source_cloudwatch_logs.aws.credentials import AssumeRoleError
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import parse_config
 from testkit.connector import config, configured_catalog, run_connector

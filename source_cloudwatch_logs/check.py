@@ -17,12 +17,17 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import (
+from source_cloudwatch_logs.aws.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
     LogsClient,
     connect,
 )
+from source_cloudwatch_logs.aws.errors import Action, explain
+from source_cloudwatch_logs.aws.insights import LogsInsights, QuerySpec
+from source_cloudwatch_logs.aws.log_events import LogEvents
+from source_cloudwatch_logs.aws.log_groups import LogGroups
+from source_cloudwatch_logs.aws.queries import window_query
 from source_cloudwatch_logs.discovery import (
     PREFIX_FIELD,
     MergedDefinition,
@@ -30,11 +35,6 @@ from source_cloudwatch_logs.discovery import (
     own_account_of,
     streams_of,
 )
-from source_cloudwatch_logs.errors import Action, explain
-from source_cloudwatch_logs.insights import LogsInsights, QuerySpec
-from source_cloudwatch_logs.log_events import LogEvents
-from source_cloudwatch_logs.log_groups import LogGroups
-from source_cloudwatch_logs.queries import window_query
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import now_ms
 

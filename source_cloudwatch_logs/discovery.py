@@ -26,10 +26,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
-from source_cloudwatch_logs.insights_events import InsightsSource
-from source_cloudwatch_logs.log_events import EventQuery
-from source_cloudwatch_logs.log_groups import (
+from source_cloudwatch_logs.aws.insights_events import InsightsSource
+from source_cloudwatch_logs.aws.log_events import EventQuery
+from source_cloudwatch_logs.aws.log_groups import (
     GROUP_NAME,
     INFREQUENT_ACCESS,
     LogGroup,
@@ -39,7 +38,8 @@ from source_cloudwatch_logs.log_groups import (
     linked_stream_name,
     parse_linked_stream_name,
 )
-from source_cloudwatch_logs.queries import report_columns
+from source_cloudwatch_logs.aws.queries import report_columns
+from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
 from source_cloudwatch_logs.records import record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
 

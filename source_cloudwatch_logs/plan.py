@@ -43,22 +43,22 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient, connect
-from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
-from source_cloudwatch_logs.errors import Action, error_code, explain, failure_type
-from source_cloudwatch_logs.insights import LogsInsights
-from source_cloudwatch_logs.insights_events import InsightsEvents
-from source_cloudwatch_logs.log_events import EventQuery, LogEvents
-from source_cloudwatch_logs.log_groups import (
+from source_cloudwatch_logs.aws.client import LogsClient, connect
+from source_cloudwatch_logs.aws.errors import Action, error_code, explain, failure_type
+from source_cloudwatch_logs.aws.insights import LogsInsights
+from source_cloudwatch_logs.aws.insights_events import InsightsEvents
+from source_cloudwatch_logs.aws.log_events import EventQuery, LogEvents
+from source_cloudwatch_logs.aws.log_groups import (
     GROUP_NAME,
     LogGroups,
     group_arn,
     is_arn,
     parse_linked_stream_name,
 )
-from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
+from source_cloudwatch_logs.aws.pacing import ApiStats, InFlight, workers_for
+from source_cloudwatch_logs.aws.quotas import budgets
+from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
 from source_cloudwatch_logs.progress import SyncProgress, log
-from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import (

@@ -24,11 +24,11 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.aws.client import connect
+from source_cloudwatch_logs.aws.log_groups import LogGroups
 from source_cloudwatch_logs.batches import RecordCounts
 from source_cloudwatch_logs.check import check_connection
-from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
-from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.merged import build_merged_stream
 from source_cloudwatch_logs.plan import failing_stream, plan_sync
 from source_cloudwatch_logs.progress import log

@@ -31,9 +31,9 @@ from pydantic import (
     model_validator,
 )
 
+from source_cloudwatch_logs.aws.queries import query_problem
+from source_cloudwatch_logs.aws.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from source_cloudwatch_logs.formats import vpc_fields
-from source_cloudwatch_logs.queries import query_problem
-from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from source_cloudwatch_logs.state import MAX_BACKDATE_MS
 
 START_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

@@ -21,12 +21,12 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_cloudwatch_logs.aws.pacing import InFlight
 from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.formats import MessageParser
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
-from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from source_cloudwatch_logs.aws.insights_events import InsightsSource
+from source_cloudwatch_logs.aws.log_events import EventQuery
+from source_cloudwatch_logs.aws.log_groups import LogGroups
 from source_cloudwatch_logs.discovery import Discovery, MergedDefinition, StreamDefinition, discover_streams
-from source_cloudwatch_logs.insights_events import InsightsSource
-from source_cloudwatch_logs.log_events import EventQuery
-from source_cloudwatch_logs.log_groups import LogGroups
 from source_cloudwatch_logs.spec import parse_config
 from unit_tests.conftest import group, stub_logs
 

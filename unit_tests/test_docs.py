@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 
 from benchmarks.run import JSON_COST_LIMIT
-from source_cloudwatch_logs.client import (
+from source_cloudwatch_logs.aws.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
     CONNECT_TIMEOUT_S,
     READ_MAX_ATTEMPTS,
     READ_TIMEOUT_S,
 )
-from source_cloudwatch_logs.insights import (
+from source_cloudwatch_logs.aws.insights import (
     BUSY_DEADLINE_S,
     BUSY_WAIT_MAX_S,
     BUSY_WAIT_S,
@@ -24,10 +24,14 @@ from source_cloudwatch_logs.insights import (
     POLL_MAX_S,
     ROW_LIMIT,
 )
-from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
-from source_cloudwatch_logs.pacing import DECREASE, DECREASE_HOLD_S, INCREASE_PER_S, LATENCY_ALLOWANCE_S, workers_for
-from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
-from source_cloudwatch_logs.quotas import (
+from source_cloudwatch_logs.aws.pacing import (
+    DECREASE,
+    DECREASE_HOLD_S,
+    INCREASE_PER_S,
+    LATENCY_ALLOWANCE_S,
+    workers_for,
+)
+from source_cloudwatch_logs.aws.quotas import (
     CONCURRENT_QUERIES,
     DEFAULT_MAX_CONCURRENT_QUERIES,
     DESCRIBE_LOG_GROUPS_RPS,
@@ -37,6 +41,8 @@ from source_cloudwatch_logs.quotas import (
     START_QUERY_RPS,
     filter_log_events_rps,
 )
+from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
+from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.records import IDENTIFIER_LIMIT
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 from source_cloudwatch_logs.state import EMPTY_FROM_KEY, MAX_BACKDATE_MS, NEWEST_KEY, TARGET_WINDOW_BYTES
@@ -144,6 +150,11 @@ def test_the_parsing_cost_the_readme_quotes_is_what_the_benchmark_checks() -> No
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
-    modules = {p.stem for p in (ROOT / "source_cloudwatch_logs").glob("*.py")} - {"__init__"}
-    tests = {p.stem.removeprefix("test_") for p in (ROOT / "unit_tests").glob("test_*.py")}
+    """`source_cloudwatch_logs/aws/client.py` is tested in `unit_tests/aws/test_client.py`, and so on."""
+    package = ROOT / "source_cloudwatch_logs"
+    modules = {p.relative_to(package).with_suffix("") for p in package.rglob("*.py") if p.stem != "__init__"}
+    tests = {
+        p.relative_to(ROOT / "unit_tests").with_name(p.stem.removeprefix("test_"))
+        for p in (ROOT / "unit_tests").rglob("test_*.py")
+    }
     assert modules - tests == set()

@@ -8,8 +8,8 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import client_config
-from source_cloudwatch_logs.credentials import (
+from source_cloudwatch_logs.aws.client import client_config
+from source_cloudwatch_logs.aws.credentials import (
     make_session,
 )
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, connection_specification, parse_config

@@ -11,8 +11,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 
-from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS, connect
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace
+from source_cloudwatch_logs.aws.client import READ_MAX_ATTEMPTS, connect
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter, pace
 from source_cloudwatch_logs.spec import parse_config
 from unit_tests.conftest import BASE_CONFIG
 

@@ -26,7 +26,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from source_cloudwatch_logs.errors import explain_assume_role, is_assume_role_error
+from source_cloudwatch_logs.aws.errors import explain_assume_role, is_assume_role_error
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
 SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.insights import LogsInsights, QueryResult, QuerySpec
-from source_cloudwatch_logs.queries import (
+from source_cloudwatch_logs.aws.insights import LogsInsights, QueryResult, QuerySpec
+from source_cloudwatch_logs.aws.queries import (
     COUNT_FIELD,
     EVENT_COLUMNS,
     KEY_FIELDS,

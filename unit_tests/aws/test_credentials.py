@@ -20,9 +20,9 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from source_cloudwatch_logs import credentials
-from source_cloudwatch_logs.client import client_config
-from source_cloudwatch_logs.credentials import (
+from source_cloudwatch_logs.aws import credentials
+from source_cloudwatch_logs.aws.client import client_config
+from source_cloudwatch_logs.aws.credentials import (
     AssumeRoleError,
     RefreshFailureLogFilter,
     RoleCredentialSource,
@@ -32,8 +32,8 @@ from source_cloudwatch_logs.credentials import (
     role_session_name,
 )
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, parse_config
+from unit_tests.aws.test_errors import EXPLAINED
 from unit_tests.conftest import BASE_CONFIG, DENIED, ROLE, role_error, sts_error
-from unit_tests.test_errors import EXPLAINED
 
 SESSION_NAME_RULE = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)  # STS's RoleSessionName constraint
 

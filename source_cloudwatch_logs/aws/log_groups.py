@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, aws_failure
 
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
 IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call

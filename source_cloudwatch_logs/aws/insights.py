@@ -29,8 +29,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure, error_code, query_ended
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code, query_ended
 
 ROW_LIMIT = 100_000  # StartQuery's largest limit (botocore's model); an account may cap it lower
 PAGE_ROWS = 10_000  # GetQueryResults' largest page

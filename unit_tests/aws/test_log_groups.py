@@ -9,7 +9,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
+from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
 from unit_tests.conftest import aws_error, stub_logs
 
 DATE = "Wed, 18 Nov 2026 11:06:40 GMT"  # 1_795_000_000 s
@@ -146,7 +146,7 @@ def test_errors_become_airbyte_errors_naming_the_action() -> None:
 
 
 def test_a_group_knows_its_arn_and_account_and_linked_names_round_trip() -> None:
-    from source_cloudwatch_logs.log_groups import LogGroup, group_arn, linked_stream_name, parse_linked_stream_name
+    from source_cloudwatch_logs.aws.log_groups import LogGroup, group_arn, linked_stream_name, parse_linked_stream_name
 
     described = {"logGroupName": "/app/api", "arn": "arn:aws:logs:eu-west-1:210987654321:log-group:/app/api:*"}
     group = LogGroup.from_api(described)

@@ -22,8 +22,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure, error_code
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code
 
 PAGE_LIMIT = 10_000  # FilterLogEvents maximum
 # What a record needs of each event (FilterLogEvents' FilteredLogEvent; `ingestionTime` may be absent).

@@ -9,8 +9,8 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.insights import (
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.insights import (
     BUSY_DEADLINE_S,
     BUSY_WAIT_S,
     PAGE_ROWS,
@@ -20,7 +20,7 @@ from source_cloudwatch_logs.insights import (
     LogsInsights,
     QuerySpec,
 )
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.aws.pacing import ApiStats
 from unit_tests.conftest import StubClient, aws_error
 
 SPEC = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20)
@@ -133,7 +133,7 @@ def test_limit_exceeded_past_the_deadline_is_a_transient_error_that_says_what_to
     )
     client, _, slept = insights([busy] * 100, [])
     clock = iter(range(0, 10_000, 100))
-    monkeypatch.setattr("source_cloudwatch_logs.insights.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("source_cloudwatch_logs.aws.insights.time.monotonic", lambda: next(clock))
     with pytest.raises(AirbyteTracedException) as raised:
         client.run(SPEC, stream="s", log_group="g")
     assert raised.value.failure_type == FailureType.system_error

@@ -7,7 +7,7 @@ import pytest
 from airbyte_cdk.models import FailureType
 from botocore.exceptions import EndpointConnectionError, ProfileNotFound
 
-from source_cloudwatch_logs.errors import Action, Failure, explain, failure_type
+from source_cloudwatch_logs.aws.errors import Action, Failure, explain, failure_type
 from unit_tests.conftest import DENIED, ROLE, role_error, sts_error
 
 TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."

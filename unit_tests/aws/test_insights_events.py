@@ -11,8 +11,8 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.insights import QueryResult, QuerySpec
-from source_cloudwatch_logs.insights_events import (
+from source_cloudwatch_logs.aws.insights import QueryResult, QuerySpec
+from source_cloudwatch_logs.aws.insights_events import (
     MAX_CROWDED_LOG_STREAMS,
     InsightsEvents,
     InsightsSource,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from source_cloudwatch_logs.queries import (
+from source_cloudwatch_logs.aws.queries import (
     commands,
     query_problem,
     quoted,

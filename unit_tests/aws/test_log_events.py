@@ -10,7 +10,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.log_events import MAX_WINDOW_RESTARTS, PAGE_LIMIT, EventQuery, LogEvents
+from source_cloudwatch_logs.aws.log_events import MAX_WINDOW_RESTARTS, PAGE_LIMIT, EventQuery, LogEvents
 from unit_tests.conftest import END, START, StubClient, aws_error, event, stub_logs
 
 

@@ -16,10 +16,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.retries import standard
 
-from source_cloudwatch_logs.credentials import make_session
-from source_cloudwatch_logs.errors import Action, Failure, aws_failure
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace, parse_events_fast
-from source_cloudwatch_logs.quotas import budgets
+from source_cloudwatch_logs.aws.credentials import make_session
+from source_cloudwatch_logs.aws.errors import Action, Failure, aws_failure
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter, pace, parse_events_fast
+from source_cloudwatch_logs.aws.quotas import budgets
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig
 
 RETRY_MODE = "standard"
