@@ -23,7 +23,7 @@ from source_cloudwatch_logs.aws.client import (
     LogsClient,
     connect,
 )
-from source_cloudwatch_logs.aws.errors import Action, explain
+from source_cloudwatch_logs.aws.errors import Action, AwsError, explain
 from source_cloudwatch_logs.aws.insights import LogsInsights, QuerySpec
 from source_cloudwatch_logs.aws.log_events import LogEvents
 from source_cloudwatch_logs.aws.log_groups import LogGroups
@@ -35,7 +35,7 @@ from source_cloudwatch_logs.discovery import (
     own_account_of,
     streams_of,
 )
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, aws_settings
 from source_cloudwatch_logs.state import now_ms
 
 PROBE_AGO_S = 60  # the second a Logs Insights probe queries, before now
@@ -44,7 +44,7 @@ MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups befo
 
 def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> AirbyteConnectionStatus:
     try:
-        logs = connect(config, max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
+        logs = connect(aws_settings(config), max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
         log_groups = LogGroups(logs=logs)
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
         first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
@@ -61,7 +61,7 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
             logger.info(linked_note)
             first_page = [*first_page, *shared[:MAX_GROUP_PROBES]]
         discovery = streams_of(first_page, log_groups, config, logger, own_account=own_account)
-    except AirbyteTracedException as error:
+    except (AirbyteTracedException, AwsError) as error:
         return _failed(str(error.message))
     left_out = [s.left_out_problem for s in discovery.streams if isinstance(s, MergedDefinition) and s.left_out_problem]
     if discovery.report_problems or left_out:

@@ -40,7 +40,7 @@ from source_cloudwatch_logs.aws.log_groups import (
 )
 from source_cloudwatch_logs.aws.queries import report_columns
 from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
-from source_cloudwatch_logs.records import record_schema
+from source_cloudwatch_logs.records import CONNECTOR_COLUMNS, record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
 
 PREFIX_FIELD = "log_group_prefix"
@@ -107,9 +107,11 @@ class StreamDefinition:
         )
         insights = None
         if report.query:
-            columns = report_columns(report.query)
+            columns = report_columns(report.query, CONNECTOR_COLUMNS)
             numeric = frozenset(name for name, kind in columns.items() if kind == "number")
-            insights = InsightsSource(groups=(group.identifier,), report_query=report.query, numeric=numeric)
+            insights = InsightsSource(
+                groups=(group.identifier,), report_query=report.query, numeric=numeric, reserved=CONNECTOR_COLUMNS
+            )
         elif not group.filterable:
             insights = InsightsSource(groups=(group.identifier,))
         field = f"{report_field(index)}.query" if report.query else report_field(index)
@@ -138,7 +140,7 @@ Definition = StreamDefinition | MergedDefinition
 
 
 def stream_schema(report_query: str | None, parsing: Parsing) -> dict[str, Any]:
-    return record_schema(report_columns(report_query) if report_query else None, parsing.columns)
+    return record_schema(report_columns(report_query, CONNECTOR_COLUMNS) if report_query else None, parsing.columns)
 
 
 def parsing_of(config: CloudWatchLogsConfig, report: CustomLogReport | None = None) -> Parsing:

@@ -23,6 +23,7 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
+from source_cloudwatch_logs.aws.times import iso_utc
 from source_cloudwatch_logs.records import CURSOR_FIELD
 
 DAY_MS = 24 * 3600 * 1000
@@ -38,12 +39,6 @@ PAGE_BYTES = 1_048_576  # FilterLogEvents returns at most 1 MB (and 10,000 event
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def iso_utc(ms: int) -> str:
-    """`2026-11-22T07:10:13.042Z` for epoch milliseconds."""
-    seconds, millis = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def earliest_event_ms(creation_ms: int | None, retention_days: int | None, at_ms: int) -> int:

@@ -25,6 +25,7 @@ from source_cloudwatch_logs.aws.pacing import InFlight
 from source_cloudwatch_logs.batches import RecordBatch
 from source_cloudwatch_logs.cursor import WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
+from source_cloudwatch_logs.failures import reported
 from source_cloudwatch_logs.formats import MessageParser
 from source_cloudwatch_logs.lookback import beyond_cap, lookback_ms
 from source_cloudwatch_logs.plan import SyncPlan
@@ -117,6 +118,7 @@ class LogEventsPartition(Partition):
     def __hash__(self) -> int:
         return self._hash
 
+    @reported
     def read(self) -> Iterable[Record]:
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, stream_slice = definition.name, self._slice

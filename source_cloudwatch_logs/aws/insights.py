@@ -101,7 +101,7 @@ class LogsInsights:
         _ACTIVE.add(self)
 
     def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
-        """The query's rows once it is complete; an Airbyte error naming the stream (and `field`, the setting the
+        """The query's rows once it is complete; an `errors.AwsError` naming the stream (and `field`, the setting the
         query text comes from) if AWS refuses it or it ends otherwise."""
         with self._slots:
             query_id, limit = self._start(spec, stream=stream, log_group=log_group, field=field)

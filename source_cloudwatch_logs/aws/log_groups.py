@@ -1,4 +1,4 @@
-"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as Airbyte errors.
+"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as this layer's errors.
 
 Every answer is checked against what was asked before it is used: endpoints built on moto (LocalStack, moto
 itself) ignore `logGroupIdentifiers` and answer the whole listing, and an endpoint may not honour a prefix or

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.aws.errors import AwsError, Fault
 from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
 from unit_tests.conftest import aws_error, stub_logs
 
@@ -118,13 +117,13 @@ def test_a_rejected_prefix_names_the_setting() -> None:
         "satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"
     )
     logs, _ = stub_logs(groups=[aws_error("InvalidParameterException", message, "DescribeLogGroups")])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         list(LogGroups(logs=logs).list("a b", field="log_group_prefix"))
     assert raised.value.message == (
         f"AWS rejected `log_group_prefix` (InvalidParameterException: {message}). Fix `log_group_prefix` and run "
         "check again."
     )
-    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.fault == Fault.CONFIG
 
 
 def test_readable_classes() -> None:
@@ -136,12 +135,12 @@ def test_readable_classes() -> None:
 
 def test_errors_become_airbyte_errors_naming_the_action() -> None:
     logs, _ = stub_logs(groups=[aws_error("AccessDeniedException", "denied", "DescribeLogGroups")])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         list(LogGroups(logs=logs).list())
     assert raised.value.message == (
         "Permission denied: the credentials are not allowed logs:DescribeLogGroups (denied). Grant logs:DescribeLogGroups."
     )
-    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.fault == Fault.CONFIG
     assert raised.value.internal_message == "logs:DescribeLogGroups: ClientError AccessDeniedException"
 
 
