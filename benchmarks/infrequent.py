@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.measure import discovered, measure, print_markdown
 from benchmarks.scenario import GroupPlan, events_for
-from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
+from source_cloudwatch_logs.aws.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, logs_client, now_ms, put_events
 from testkit.server_process import fake_cloudwatch, fake_stats, set_plan

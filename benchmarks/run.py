@@ -43,7 +43,7 @@ from benchmarks.measure import Measured, discovered, measure
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
 from benchmarks.scenario import events_for, plan_groups
-from source_cloudwatch_logs.quotas import DESCRIBE_LOG_GROUPS_RPS
+from source_cloudwatch_logs.aws.quotas import DESCRIBE_LOG_GROUPS_RPS
 from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
 from testkit.server_process import fake_cloudwatch, fake_stats, ready_process, reset_fake, set_plan

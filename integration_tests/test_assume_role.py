@@ -27,10 +27,10 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import connect
-from source_cloudwatch_logs.credentials import AssumeRoleError
+from source_cloudwatch_logs.aws.client import connect
+from source_cloudwatch_logs.aws.credentials import AssumeRoleError
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
-from source_cloudwatch_logs.spec import parse_config
+from source_cloudwatch_logs.spec import aws_settings, parse_config
 from testkit.connector import config, configured_catalog, run_connector
 from testkit.fake_logs import FakeCloudWatch, Received
 from testkit.seeding import DAY, Event, logs_client, now_ms, put_events
@@ -168,7 +168,7 @@ def test_the_shared_client_signs_with_each_renewed_session(fake: FakeCloudWatch)
     clock = MovableClock()
     fake.clock = clock
     put_events(logs_client(fake.url), "app", "s", [(now_ms() - DAY, "x")])
-    api = connect(parse_config(role_config(fake)), clock=clock)
+    api = connect(aws_settings(parse_config(role_config(fake))), clock=clock)
     client = api.client
 
     def read_once() -> str:

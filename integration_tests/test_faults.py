@@ -18,7 +18,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
-from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.aws.client import READ_MAX_ATTEMPTS
 from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from testkit.aws_http import aws_json
 from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from source_cloudwatch_logs.aws.times import iso_utc
 from source_cloudwatch_logs.formats import JSON, JSON_COLUMN, columns
 from source_cloudwatch_logs.records import RECORD_SCHEMA
-from source_cloudwatch_logs.state import iso_utc
 from testkit.connector import (
     child_environment,
     command_line,

@@ -17,12 +17,18 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import (
+from source_cloudwatch_logs.aws.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
     LogsClient,
     connect,
 )
+from source_cloudwatch_logs.aws.errors import AwsError, explain
+from source_cloudwatch_logs.aws.insights import LogsInsights
+from source_cloudwatch_logs.aws.insights_events import InsightsEvents
+from source_cloudwatch_logs.aws.log_events import LogEvents
+from source_cloudwatch_logs.aws.log_groups import LogGroups
+from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.discovery import (
     PREFIX_FIELD,
     MergedDefinition,
@@ -30,14 +36,8 @@ from source_cloudwatch_logs.discovery import (
     own_account_of,
     streams_of,
 )
-from source_cloudwatch_logs.errors import explain
-from source_cloudwatch_logs.insights import LogsInsights
-from source_cloudwatch_logs.insights_events import InsightsEvents
-from source_cloudwatch_logs.log_events import LogEvents
-from source_cloudwatch_logs.log_groups import LogGroups
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, aws_settings
 from source_cloudwatch_logs.state import now_ms
-from source_cloudwatch_logs.windows import Readers
 
 PROBE_AGO_S = 60  # the second a probe may ask about (a Logs Insights query's), before now
 MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups before it gives up
@@ -45,7 +45,7 @@ MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups befo
 
 def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> AirbyteConnectionStatus:
     try:
-        logs = connect(config, max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
+        logs = connect(aws_settings(config), max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
         log_groups = LogGroups(logs=logs)
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
         first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
@@ -62,7 +62,7 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
             logger.info(linked_note)
             first_page = [*first_page, *shared[:MAX_GROUP_PROBES]]
         discovery = streams_of(first_page, log_groups, config, logger, own_account=own_account)
-    except AirbyteTracedException as error:
+    except (AirbyteTracedException, AwsError) as error:
         return _failed(str(error.message))
     left_out = [s.left_out_problem for s in discovery.streams if isinstance(s, MergedDefinition) and s.left_out_problem]
     if discovery.report_problems or left_out:

@@ -26,10 +26,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
-from source_cloudwatch_logs.insights_events import InsightsSource
-from source_cloudwatch_logs.log_events import EventQuery
-from source_cloudwatch_logs.log_groups import (
+from source_cloudwatch_logs.aws.insights_events import InsightsSource
+from source_cloudwatch_logs.aws.log_events import EventQuery
+from source_cloudwatch_logs.aws.log_groups import (
     GROUP_NAME,
     INFREQUENT_ACCESS,
     LogGroup,
@@ -39,10 +38,11 @@ from source_cloudwatch_logs.log_groups import (
     linked_stream_name,
     parse_linked_stream_name,
 )
-from source_cloudwatch_logs.queries import report_columns
-from source_cloudwatch_logs.records import record_schema
+from source_cloudwatch_logs.aws.queries import report_columns
+from source_cloudwatch_logs.aws.windows import Readers, WindowRequest, WindowSource
+from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
+from source_cloudwatch_logs.records import CONNECTOR_COLUMNS, record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
-from source_cloudwatch_logs.windows import Readers, WindowRequest, WindowSource
 
 PREFIX_FIELD = "log_group_prefix"
 
@@ -105,9 +105,11 @@ class StreamDefinition:
         FilterLogEvents)."""
         request: WindowRequest
         if report.query:
-            columns = report_columns(report.query)
+            columns = report_columns(report.query, CONNECTOR_COLUMNS)
             numeric = frozenset(name for name, kind in columns.items() if kind == "number")
-            request = InsightsSource(groups=(group.identifier,), report_query=report.query, numeric=numeric)
+            request = InsightsSource(
+                groups=(group.identifier,), report_query=report.query, numeric=numeric, reserved=CONNECTOR_COLUMNS
+            )
         elif not group.filterable:
             request = InsightsSource(groups=(group.identifier,))
         else:
@@ -147,7 +149,7 @@ Definition = StreamDefinition | MergedDefinition
 
 
 def stream_schema(report_query: str | None, parsing: Parsing) -> dict[str, Any]:
-    return record_schema(report_columns(report_query) if report_query else None, parsing.columns)
+    return record_schema(report_columns(report_query, CONNECTOR_COLUMNS) if report_query else None, parsing.columns)
 
 
 def parsing_of(config: CloudWatchLogsConfig, report: CustomLogReport | None = None) -> Parsing:

@@ -43,26 +43,28 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient, connect
-from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
-from source_cloudwatch_logs.errors import Action, error_code, explain, failure_type
-from source_cloudwatch_logs.insights import LogsInsights
-from source_cloudwatch_logs.insights_events import InsightsEvents
-from source_cloudwatch_logs.log_events import EventQuery, LogEvents
-from source_cloudwatch_logs.log_groups import (
+from source_cloudwatch_logs.aws.client import LogsClient, connect
+from source_cloudwatch_logs.aws.errors import Action, error_code, explain
+from source_cloudwatch_logs.aws.insights import LogsInsights
+from source_cloudwatch_logs.aws.insights_events import InsightsEvents
+from source_cloudwatch_logs.aws.log_events import EventQuery, LogEvents
+from source_cloudwatch_logs.aws.log_groups import (
     GROUP_NAME,
     LogGroups,
     group_arn,
     is_arn,
     parse_linked_stream_name,
 )
+from source_cloudwatch_logs.aws.pacing import ApiStats, InFlight, workers_for
+from source_cloudwatch_logs.aws.quotas import budgets
+from source_cloudwatch_logs.aws.windows import Readers
+from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
+from source_cloudwatch_logs.failures import airbyte_errors, failure_type
 from source_cloudwatch_logs.output import PlainRecords, RecordOutput
-from source_cloudwatch_logs.pacing import ApiStats, InFlight, workers_for
 from source_cloudwatch_logs.progress import SyncProgress, log
-from source_cloudwatch_logs.quotas import budgets
 from source_cloudwatch_logs.ranges import read_end_ms
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.spec import CloudWatchLogsConfig, aws_settings
 from source_cloudwatch_logs.state import (
     GROUPS_KEY,
     IncomingState,
@@ -71,7 +73,6 @@ from source_cloudwatch_logs.state import (
     usable_group_positions,
     usable_position,
 )
-from source_cloudwatch_logs.windows import Readers
 
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
@@ -112,6 +113,7 @@ class SyncPlan:
     failing: list[FailingStream] = field(default_factory=list)  # selected streams that end INCOMPLETE, erring
 
 
+@airbyte_errors()
 def plan_sync(
     *,
     config: CloudWatchLogsConfig,
@@ -123,7 +125,7 @@ def plan_sync(
     output = output or PlainRecords()
     budget = budgets(config.region_name, config.requests_per_second)["FilterLogEvents"]
     workers = workers_for(budget, config.num_workers)
-    logs = connect(config, pool_size=workers + 2)
+    logs = connect(aws_settings(config), pool_size=workers + 2)
     log_groups = LogGroups(logs=logs)
     selected = {configured.stream.name for configured in catalog.streams}
     discovery = discover_streams(log_groups, config, logger, names=selected)

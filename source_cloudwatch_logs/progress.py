@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, Level, Type
 from airbyte_cdk.sources.message import MessageRepository
 
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter
 
 REPORT_EVERY_SECONDS = 30.0
 

@@ -9,6 +9,10 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteStream, SyncMode
 
+from source_cloudwatch_logs.aws.queries import ReservedColumns
+from source_cloudwatch_logs.formats import AUTO, vpc_column
+from source_cloudwatch_logs.formats import columns as format_columns
+
 PRIMARY_KEY = "eventId"
 # Destinations make table names of stream names: lower-cased, other characters than letters and digits as `_`,
 # and cut at their identifier limit (Postgres: 63 bytes; file-based caches also fail past 255).
@@ -39,6 +43,12 @@ RECORD_SCHEMA: Mapping[str, Any] = {
         "awsRegion": {"type": "string", "description": "The AWS region of the log group."},
     },
 }
+
+# The connector's own columns (every record's, and every one a message format adds, a custom VPC flow log format's
+# of any `vpc_` name): a custom report's field of one of these names gets a column of its own (aws/queries.py).
+CONNECTOR_COLUMNS = ReservedColumns(
+    names=frozenset(RECORD_SCHEMA["properties"]) | frozenset(format_columns(AUTO)), prefixes=(vpc_column(""),)
+)
 
 
 def record_schema(

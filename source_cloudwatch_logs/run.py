@@ -31,8 +31,8 @@ from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.constants import ENV_REQUEST_CACHE_PATH
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.aws.insights import stop_running_queries
 from source_cloudwatch_logs.batches import batch_in
-from source_cloudwatch_logs.insights import stop_running_queries
 from source_cloudwatch_logs.output import BatchedRecords
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
 from source_cloudwatch_logs.spec import config_error, parse_config

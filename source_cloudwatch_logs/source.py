@@ -24,16 +24,17 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.aws.client import connect
+from source_cloudwatch_logs.aws.log_groups import LogGroups
 from source_cloudwatch_logs.check import check_connection
-from source_cloudwatch_logs.client import connect
 from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
-from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.failures import airbyte_errors
 from source_cloudwatch_logs.merged import build_merged_stream
 from source_cloudwatch_logs.output import PlainRecords, RecordOutput
 from source_cloudwatch_logs.plan import failing_stream, plan_sync
 from source_cloudwatch_logs.progress import log
 from source_cloudwatch_logs.records import catalog_stream, destination_name_problems
-from source_cloudwatch_logs.spec import config_error, connection_specification, parse_config
+from source_cloudwatch_logs.spec import aws_settings, config_error, connection_specification, parse_config
 from source_cloudwatch_logs.state import IncomingState
 from source_cloudwatch_logs.streams import build_stream
 
@@ -81,9 +82,10 @@ class SourceCloudwatchLogs(Source):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         return check_connection(parse_config(config), logger)
 
+    @airbyte_errors()
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
-        discovery = discover_streams(LogGroups(logs=connect(settings)), settings, logger)
+        discovery = discover_streams(LogGroups(logs=connect(aws_settings(settings))), settings, logger)
         names = [stream.name for stream in discovery.streams]
         for problem in destination_name_problems(names):
             logger.warning(problem)

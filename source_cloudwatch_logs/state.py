@@ -22,17 +22,12 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
+from source_cloudwatch_logs.aws.times import iso_utc
 from source_cloudwatch_logs.records import CURSOR_FIELD
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def iso_utc(ms: int) -> str:
-    """`2026-11-22T07:10:13.042Z` for epoch milliseconds."""
-    seconds, millis = divmod(ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 # Incoming state: what the platform (or a user) hands over, made usable. ---------------------------------

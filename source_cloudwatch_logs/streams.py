@@ -20,18 +20,19 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_cloudwatch_logs.aws.pacing import InFlight
+from source_cloudwatch_logs.aws.windows import WindowSource
 from source_cloudwatch_logs.cursor import StateEmitter, WindowCursor, WindowFindings, window_bounds
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
+from source_cloudwatch_logs.failures import reported
 from source_cloudwatch_logs.formats import MessageParser
 from source_cloudwatch_logs.lookback import beyond_cap
 from source_cloudwatch_logs.output import RecordOutput
-from source_cloudwatch_logs.pacing import InFlight
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, GroupExtent, Lookback, earliest_event_ms, read_range
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.state import StreamPosition, iso_utc
-from source_cloudwatch_logs.windows import WindowSource
 
 
 class LateEvents:
@@ -110,6 +111,7 @@ class LogEventsPartition(Partition):
     def __hash__(self) -> int:
         return self._hash
 
+    @reported
     def read(self) -> Iterable[Record]:
         definition, progress, late = self._context.definition, self._context.progress, self._context.late
         name, stream_slice, output = definition.name, self._slice, self._context.output

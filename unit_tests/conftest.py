@@ -10,17 +10,18 @@ from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.credentials import AssumeRoleError
-from source_cloudwatch_logs.insights import LogsInsights
-from source_cloudwatch_logs.insights_events import InsightsEvents
-from source_cloudwatch_logs.log_events import LogEvents
-from source_cloudwatch_logs.log_groups import LogGroup
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.credentials import AssumeRoleError
+from source_cloudwatch_logs.aws.insights import LogsInsights
+from source_cloudwatch_logs.aws.insights_events import InsightsEvents
+from source_cloudwatch_logs.aws.log_events import LogEvents
+from source_cloudwatch_logs.aws.log_groups import LogGroup
+from source_cloudwatch_logs.aws.pacing import ApiStats
+from source_cloudwatch_logs.aws.settings import AwsSettings
+from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress
-from source_cloudwatch_logs.spec import parse_config
-from source_cloudwatch_logs.windows import Readers
+from source_cloudwatch_logs.spec import aws_settings, parse_config
 
 
 class StubClient:
@@ -63,6 +64,11 @@ def stub_logs(pages: list[Any] | None = None, groups: list[Any] | None = None) -
 
 
 NOW = 1_795_000_000_000
+
+
+def settings_of(raw: dict[str, Any]) -> AwsSettings:
+    """The AWS layer's settings of a raw config, as the connector builds them."""
+    return aws_settings(parse_config(raw))
 
 
 def sync_plan(

@@ -10,9 +10,9 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, Type
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
+from source_cloudwatch_logs.aws.pacing import ApiStats
 from source_cloudwatch_logs.batches import RecordBatch, batch_in
 from source_cloudwatch_logs.output import RecordCounts
-from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
 
 RECORDS = [

@@ -11,8 +11,8 @@ import pytest
 from airbyte_cdk.models import Status
 
 from source_cloudwatch_logs import check
+from source_cloudwatch_logs.aws.client import CHECK_MAX_ATTEMPTS, CHECK_READ_TIMEOUT_S, CONNECT_TIMEOUT_S
 from source_cloudwatch_logs.check import MAX_GROUP_PROBES, check_connection
-from source_cloudwatch_logs.client import CHECK_MAX_ATTEMPTS, CHECK_READ_TIMEOUT_S, CONNECT_TIMEOUT_S
 from source_cloudwatch_logs.spec import parse_config
 from unit_tests.conftest import aws_error, stub_logs
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from source_cloudwatch_logs.aws.insights_events import InsightsSource
+from source_cloudwatch_logs.aws.log_events import EventQuery
+from source_cloudwatch_logs.aws.log_groups import LogGroups
 from source_cloudwatch_logs.discovery import Discovery, MergedDefinition, StreamDefinition, discover_streams
-from source_cloudwatch_logs.insights_events import InsightsSource
-from source_cloudwatch_logs.log_events import EventQuery
-from source_cloudwatch_logs.log_groups import LogGroups
+from source_cloudwatch_logs.records import CONNECTOR_COLUMNS
 from source_cloudwatch_logs.spec import parse_config
 from unit_tests.conftest import group, stub_logs
 
@@ -51,6 +52,7 @@ def test_one_stream_per_readable_group_then_reports(caplog: pytest.LogCaptureFix
                 groups=("arn:aws:logs:us-east-1:1:log-group:ia",),
                 report_query="fields @timestamp, ms | filter ms > 1000",
                 numeric=frozenset({"ms"}),
+                reserved=CONNECTOR_COLUMNS,
             ),
         ),
     ]

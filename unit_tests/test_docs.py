@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.run import JSON_COST_LIMIT
-from source_cloudwatch_logs.client import (
+from source_cloudwatch_logs.aws.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
     CONNECT_TIMEOUT_S,
@@ -21,8 +21,8 @@ from source_cloudwatch_logs.client import (
     READ_TIMEOUT_S,
     RETRY_MODE,
 )
-from source_cloudwatch_logs.credentials import SESSION_NAME_PREFIX
-from source_cloudwatch_logs.insights import (
+from source_cloudwatch_logs.aws.credentials import SESSION_NAME_PREFIX
+from source_cloudwatch_logs.aws.insights import (
     BUSY_DEADLINE_S,
     BUSY_WAIT_MAX_S,
     BUSY_WAIT_S,
@@ -32,12 +32,15 @@ from source_cloudwatch_logs.insights import (
     POLL_MAX_S,
     ROW_LIMIT,
 )
-from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL
-from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
-from source_cloudwatch_logs.pacing import DECREASE, DECREASE_HOLD_S, INCREASE_PER_S, LATENCY_ALLOWANCE_S, workers_for
-from source_cloudwatch_logs.plan import CLOCK_SKEW_WARNING_MS
-from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
-from source_cloudwatch_logs.quotas import (
+from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL
+from source_cloudwatch_logs.aws.pacing import (
+    DECREASE,
+    DECREASE_HOLD_S,
+    INCREASE_PER_S,
+    LATENCY_ALLOWANCE_S,
+    workers_for,
+)
+from source_cloudwatch_logs.aws.quotas import (
     CONCURRENT_QUERIES,
     DEFAULT_MAX_CONCURRENT_QUERIES,
     DESCRIBE_LOG_GROUPS_RPS,
@@ -47,6 +50,9 @@ from source_cloudwatch_logs.quotas import (
     START_QUERY_RPS,
     filter_log_events_rps,
 )
+from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
+from source_cloudwatch_logs.plan import CLOCK_SKEW_WARNING_MS
+from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
 from source_cloudwatch_logs.records import CURSOR_FIELD, IDENTIFIER_LIMIT
 from source_cloudwatch_logs.run import MALLOC_ARENAS
@@ -321,6 +327,12 @@ def test_every_repository_path_the_docs_name_exists() -> None:
 
 
 def test_unit_tests_mirror_the_package_module_for_module() -> None:
-    modules = {p.stem for p in (ROOT / "source_cloudwatch_logs").glob("*.py")} - {"__init__"}
-    tests = {p.stem.removeprefix("test_") for p in (ROOT / "unit_tests").glob("test_*.py")}
-    assert modules - tests == set()
+    """`source_cloudwatch_logs/aws/client.py` is tested in `unit_tests/aws/test_client.py`, and so on; a small
+    sub-package whose modules share one contract may have one test file (`spec/` in `unit_tests/test_spec.py`)."""
+    package = ROOT / "source_cloudwatch_logs"
+    modules = {p.relative_to(package).with_suffix("") for p in package.rglob("*.py") if p.stem != "__init__"}
+    tests = {
+        p.relative_to(ROOT / "unit_tests").with_name(p.stem.removeprefix("test_"))
+        for p in (ROOT / "unit_tests").rglob("test_*.py")
+    }
+    assert {module for module in modules if module.parent not in tests} - tests == set()

@@ -11,9 +11,9 @@ from airbyte_cdk.models import FailureType, Type
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_cloudwatch_logs.aws.log_events import EventQuery
 from source_cloudwatch_logs.cursor import END_KEY, START_KEY
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
-from source_cloudwatch_logs.log_events import EventQuery
 from source_cloudwatch_logs.merged import GROUP_KEY, build_merged_stream
 from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from source_cloudwatch_logs.state import StreamPosition, usable_group_positions

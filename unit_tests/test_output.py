@@ -19,6 +19,7 @@ from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import Conc
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
+from source_cloudwatch_logs.aws.pacing import ApiStats
 from source_cloudwatch_logs.batches import BATCH_KEY, RecordBatch, batch_in
 from source_cloudwatch_logs.output import (
     BATCHED_QUEUE_SIZE,
@@ -27,7 +28,6 @@ from source_cloudwatch_logs.output import (
     PlainRecords,
     RecordCounts,
 )
-from source_cloudwatch_logs.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.run import Entrypoint
 

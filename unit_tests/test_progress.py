@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.aws.pacing import ApiStats
 from source_cloudwatch_logs.progress import SyncProgress
 
 

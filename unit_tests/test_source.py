@@ -20,19 +20,19 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from source_cloudwatch_logs import check, plan, source
-from source_cloudwatch_logs.client import LogsClient, connect
+from source_cloudwatch_logs.aws.client import LogsClient, connect
 from source_cloudwatch_logs.records import catalog_stream
 from source_cloudwatch_logs.source import SourceCloudwatchLogs
-from source_cloudwatch_logs.spec import parse_config
+from source_cloudwatch_logs.spec import aws_settings, parse_config
+from unit_tests.aws.test_errors import EXPLAINED
 from unit_tests.conftest import BASE_CONFIG, ROLE, stub_logs
-from unit_tests.test_errors import EXPLAINED
 
 LOGGER = logging.getLogger("test")
 
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    logs = connect(parse_config(BASE_CONFIG))
+    logs = connect(aws_settings(parse_config(BASE_CONFIG)))
     stubber = Stubber(logs.client)
     use_client(monkeypatch, lambda: logs)
     with stubber:

@@ -9,12 +9,18 @@ import pytest
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import client_config
-from source_cloudwatch_logs.credentials import (
+from source_cloudwatch_logs.aws.client import client_config
+from source_cloudwatch_logs.aws.credentials import (
     make_session,
 )
-from source_cloudwatch_logs.queries import REFUSED_COMMANDS
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport, connection_specification, parse_config
+from source_cloudwatch_logs.aws.queries import REFUSED_COMMANDS
+from source_cloudwatch_logs.spec import (
+    CloudWatchLogsConfig,
+    CustomLogReport,
+    aws_settings,
+    connection_specification,
+    parse_config,
+)
 from unit_tests.conftest import BASE_CONFIG, ROLE
 
 BASE = {"region_name": "us-east-1"}
@@ -290,7 +296,7 @@ def test_blank_role_fields_are_unset(blank: str) -> None:
     config = parse_config({**BASE_CONFIG, "role_arn": blank, "role_external_id": blank})
     assert (config.role_arn, config.role_external_id) == (None, None)
     assert (
-        make_session(config, sts_config=client_config(2)).get_credentials().method == "explicit"
+        make_session(aws_settings(config), sts_config=client_config(2)).get_credentials().method == "explicit"
     )  # no role: the keys themselves
 
 

@@ -29,11 +29,6 @@ from source_cloudwatch_logs.state import (
 from unit_tests.conftest import NOW
 
 
-def test_iso_utc_is_exact_to_the_millisecond() -> None:
-    assert iso_utc(1_795_000_000_042) == "2026-11-18T11:06:40.042Z"
-    assert iso_utc(0) == "1970-01-01T00:00:00.000Z"
-
-
 def test_earliest_event_allows_for_back_dated_events_and_retention() -> None:
     created = NOW - 2 * DAY_MS
     assert earliest_event_ms(created, None, NOW) == created - MAX_BACKDATE_MS

@@ -9,16 +9,16 @@ from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.types import StreamSlice
 
+from source_cloudwatch_logs.aws.log_events import LogEvents
+from source_cloudwatch_logs.aws.pacing import ApiStats, InFlight
+from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.cursor import WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.log_events import LogEvents
 from source_cloudwatch_logs.output import PlainRecords
-from source_cloudwatch_logs.pacing import ApiStats, InFlight
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.ranges import DAY_MS
 from source_cloudwatch_logs.state import StreamPosition
 from source_cloudwatch_logs.streams import LateEvents, LogEventsPartition, StreamContext, build_stream
-from source_cloudwatch_logs.windows import Readers
 from unit_tests.conftest import END, NOW, START, event, group, stub_logs, sync_plan
 
 

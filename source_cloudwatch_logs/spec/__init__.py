@@ -5,7 +5,14 @@ These are the names the rest of the package imports; unit_tests/test_spec.py pro
 """
 
 from source_cloudwatch_logs.spec.errors import config_error
-from source_cloudwatch_logs.spec.model import CloudWatchLogsConfig, CustomLogReport, parse_config
+from source_cloudwatch_logs.spec.model import CloudWatchLogsConfig, CustomLogReport, aws_settings, parse_config
 from source_cloudwatch_logs.spec.ui import connection_specification
 
-__all__ = ["CloudWatchLogsConfig", "CustomLogReport", "config_error", "connection_specification", "parse_config"]
+__all__ = [
+    "CloudWatchLogsConfig",
+    "CustomLogReport",
+    "aws_settings",
+    "config_error",
+    "connection_specification",
+    "parse_config",
+]

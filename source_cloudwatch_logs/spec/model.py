@@ -31,9 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from source_cloudwatch_logs.aws.queries import query_problem
+from source_cloudwatch_logs.aws.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
+from source_cloudwatch_logs.aws.settings import AwsSettings
 from source_cloudwatch_logs.formats import vpc_fields
-from source_cloudwatch_logs.queries import query_problem
-from source_cloudwatch_logs.quotas import DEFAULT_MAX_CONCURRENT_QUERIES
 from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS
 from source_cloudwatch_logs.spec.errors import config_error, describe
 
@@ -487,3 +488,25 @@ def parse_config(raw: Mapping[str, Any]) -> CloudWatchLogsConfig:
         if secret is not None:  # the CDK's filter knows the raw values; the stripped ones are the ones sent
             add_to_secrets(secret.get_secret_value())
     return config
+
+
+def aws_settings(config: CloudWatchLogsConfig) -> AwsSettings:
+    """What the AWS layer reads of the config; every secret it obtains on its own (an assumed role's keys) is
+    registered with the CDK's secret filter, as the config's keys are by `parse_config`."""
+    return AwsSettings(
+        region=config.region_name,
+        endpoint_url=config.endpoint_url,
+        access_key_id=_revealed(config.aws_access_key_id),
+        secret_access_key=_revealed(config.aws_secret_access_key),
+        session_token=_revealed(config.aws_session_token),
+        role_arn=config.role_arn,
+        role_external_id=config.role_external_id,
+        session_duration_s=config.session_duration,
+        sts_endpoint_url=config.sts_endpoint_url,
+        requests_per_second=config.requests_per_second,
+        hide=add_to_secrets,
+    )
+
+
+def _revealed(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None

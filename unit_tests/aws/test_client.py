@@ -11,14 +11,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 
-from source_cloudwatch_logs.client import READ_MAX_ATTEMPTS, connect
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace
-from source_cloudwatch_logs.spec import parse_config
-from unit_tests.conftest import BASE_CONFIG
+from source_cloudwatch_logs.aws.client import READ_MAX_ATTEMPTS, connect
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter, pace
+from unit_tests.conftest import BASE_CONFIG, settings_of
 
 
 def test_the_client_has_explicit_retries_and_paces_every_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    api = connect(parse_config({"region_name": "eu-west-1", "requests_per_second": 2}))
+    api = connect(settings_of({"region_name": "eu-west-1", "requests_per_second": 2}))
     assert api.client.meta.config.retries == {"mode": "standard", "total_max_attempts": READ_MAX_ATTEMPTS}
 
     sent: list[str] = []
@@ -59,7 +58,7 @@ def test_sustained_throttling_never_exhausts_a_retry_quota(monkeypatch: pytest.M
     """botocore's standard retry quota (500 tokens, 5 per throttled retry) stops retrying after 100 throttled
     retries of one client. Here 30 calls are each throttled 5 times before they succeed (150 throttled retries):
     every call succeeds. Faked: the HTTP exchange (AWS's throttling answer), and backoff sleeps are zero."""
-    logs = connect(parse_config(BASE_CONFIG))
+    logs = connect(settings_of(BASE_CONFIG))
     throttled = {"__type": "ThrottlingException", "message": "Rate exceeded"}
     answers = ([(400, throttled)] * 5 + [(200, {"events": []})]) * 30
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.log_events import MAX_WINDOW_RESTARTS, PAGE_LIMIT, EventQuery, LogEvents
+from source_cloudwatch_logs.aws.errors import AwsError, Fault
+from source_cloudwatch_logs.aws.log_events import MAX_WINDOW_RESTARTS, PAGE_LIMIT, EventQuery, LogEvents
 from unit_tests.conftest import END, START, StubClient, aws_error, event, stub_logs
 
 
@@ -76,7 +75,7 @@ def test_restarts_are_bounded() -> None:
     pages: list[Any] = []
     for _ in range(MAX_WINDOW_RESTARTS + 1):
         pages += [{"events": [event(START, 1)], "nextToken": "t"}, rejected]
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         read(pages)
     assert raised.value.message == (
         "Stream 's1': logs:FilterLogEvents failed with InvalidParameterException: The specified nextToken is invalid."
@@ -89,7 +88,7 @@ def test_restarts_are_bounded() -> None:
         (
             aws_error("ResourceNotFoundException", "The specified log group does not exist."),
             "Stream 's1': log group 'g' no longer exists (deleted after discovery?). Refresh the source schema.",
-            FailureType.config_error,
+            Fault.CONFIG,
         ),
         (
             aws_error(
@@ -98,20 +97,20 @@ def test_restarts_are_bounded() -> None:
             ),
             "Stream 's1': Permission denied: the credentials are not allowed logs:FilterLogEvents (User: "
             "arn:aws:iam::1:user/u is not authorized to perform: logs:FilterLogEvents). Grant logs:FilterLogEvents.",
-            FailureType.config_error,
+            Fault.CONFIG,
         ),
         (
             aws_error("InvalidParameterException", "1 validation error"),
             "Stream 's1': logs:FilterLogEvents failed with InvalidParameterException: 1 validation error",
-            FailureType.system_error,
+            Fault.TRANSIENT,
         ),
     ],
 )
-def test_api_errors_become_messages_naming_the_stream(error: ClientError, expected: str, failure: FailureType) -> None:
-    with pytest.raises(AirbyteTracedException) as raised:
+def test_api_errors_become_messages_naming_the_stream(error: ClientError, expected: str, failure: Fault) -> None:
+    with pytest.raises(AwsError) as raised:
         read([error])
     assert raised.value.message == expected
-    assert raised.value.failure_type == failure
+    assert raised.value.fault == failure
 
 
 def test_only_what_was_asked_for_is_kept_whatever_the_endpoint_returns() -> None:
@@ -131,11 +130,11 @@ def test_only_what_was_asked_for_is_kept_whatever_the_endpoint_returns() -> None
 def test_an_event_without_a_field_a_record_needs_is_an_error_naming_the_stream(missing: str) -> None:
     broken = event(START, 1)
     del broken[missing]
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         read([{"events": [event(START, 0), broken]}])
     assert raised.value.message == (
         "Stream 's1': FilterLogEvents answered for log group 'g' with an event that lacks one of eventId, "
         "logStreamName, message, timestamp, which every CloudWatch event has. The endpoint does not answer as "
         "CloudWatch Logs does: check endpoint_url."
     )
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.SYSTEM

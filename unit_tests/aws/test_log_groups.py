@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
+from source_cloudwatch_logs.aws.errors import AwsError, Fault
+from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
 from unit_tests.conftest import aws_error, stub_logs
 
 DATE = "Wed, 18 Nov 2026 11:06:40 GMT"  # 1_795_000_000 s
@@ -118,13 +117,13 @@ def test_a_rejected_prefix_names_the_setting() -> None:
         "satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"
     )
     logs, _ = stub_logs(groups=[aws_error("InvalidParameterException", message, "DescribeLogGroups")])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         list(LogGroups(logs=logs).list("a b", field="log_group_prefix"))
     assert raised.value.message == (
         f"AWS rejected `log_group_prefix` (InvalidParameterException: {message}). Fix `log_group_prefix` and run "
         "check again."
     )
-    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.fault == Fault.CONFIG
 
 
 def test_readable_classes() -> None:
@@ -136,17 +135,17 @@ def test_readable_classes() -> None:
 
 def test_errors_become_airbyte_errors_naming_the_action() -> None:
     logs, _ = stub_logs(groups=[aws_error("AccessDeniedException", "denied", "DescribeLogGroups")])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         list(LogGroups(logs=logs).list())
     assert raised.value.message == (
         "Permission denied: the credentials are not allowed logs:DescribeLogGroups (denied). Grant logs:DescribeLogGroups."
     )
-    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.fault == Fault.CONFIG
     assert raised.value.internal_message == "logs:DescribeLogGroups: ClientError AccessDeniedException"
 
 
 def test_a_group_knows_its_arn_and_account_and_linked_names_round_trip() -> None:
-    from source_cloudwatch_logs.log_groups import LogGroup, group_arn, linked_stream_name, parse_linked_stream_name
+    from source_cloudwatch_logs.aws.log_groups import LogGroup, group_arn, linked_stream_name, parse_linked_stream_name
 
     described = {"logGroupName": "/app/api", "arn": "arn:aws:logs:eu-west-1:210987654321:log-group:/app/api:*"}
     group = LogGroup.from_api(described)

@@ -1,13 +1,12 @@
-"""The error table: every AWS failure explained in words a user can act on, and typed config_error or
-transient. AWS's error shapes are built by hand (botocore's ClientError), as AWS returns them."""
+"""The error table: every AWS failure explained in words a user can act on, and its fault: the user's (CONFIG) or
+TRANSIENT. AWS's error shapes are built by hand (botocore's ClientError), as AWS returns them."""
 
 from __future__ import annotations
 
 import pytest
-from airbyte_cdk.models import FailureType
 from botocore.exceptions import EndpointConnectionError, ProfileNotFound
 
-from source_cloudwatch_logs.errors import Action, Failure, explain, failure_type
+from source_cloudwatch_logs.aws.errors import Action, Failure, Fault, explain, fault_of
 from unit_tests.conftest import DENIED, ROLE, role_error, sts_error
 
 TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
@@ -29,14 +28,14 @@ EXPLAINED = {
         "must allow the principal of the base credentials to call sts:AssumeRole, and if it has an sts:ExternalId "
         "condition, role_external_id must equal that value exactly (leave role_external_id empty only if there is "
         "no such condition). The base principal's own IAM policy must also allow sts:AssumeRole on the role.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "duration above the role's maximum": (
         role_error("ValidationError", TOO_LONG, duration=7200),
         f"Could not assume role {ROLE}: session_duration (7200 s) is longer than the role's maximum session "
         f"duration ({TOO_LONG}). Lower session_duration to at most the role's MaxSessionDuration (3600 s unless "
         "raised), or raise the role's maximum session duration in IAM.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "duration above the role chaining limit": (
         role_error(
@@ -48,21 +47,21 @@ EXPLAINED = {
         "credentials are themselves an assumed role's (role chaining) (The requested DurationSeconds exceeds the 1 "
         "hour session limit for roles assumed by role chaining.). Set session_duration to 3600 or less, or use base "
         "credentials that do not come from an assumed role.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "unknown base key": (
         role_error("InvalidClientTokenId", INVALID_TOKEN),
         f"Could not assume role {ROLE}: AWS rejected the base credentials used to call sts:AssumeRole "
         f"(InvalidClientTokenId: {INVALID_TOKEN}). Check aws_access_key_id, aws_secret_access_key and "
         "aws_session_token, or, when they are empty, the credentials of the default AWS credential chain.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "wrong base secret": (
         role_error("SignatureDoesNotMatch", BAD_SIGNATURE),
         f"Could not assume role {ROLE}: AWS rejected the base credentials used to call sts:AssumeRole "
         f"(SignatureDoesNotMatch: {BAD_SIGNATURE}). Check aws_access_key_id, aws_secret_access_key and "
         "aws_session_token, or, when they are empty, the credentials of the default AWS credential chain.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "expired base session token": (
         role_error("ExpiredToken", "The security token included in the request is expired"),
@@ -70,24 +69,24 @@ EXPLAINED = {
         "(ExpiredToken: The security token included in the request is expired). Check aws_access_key_id, "
         "aws_secret_access_key and aws_session_token, or, when they are empty, the credentials of the default AWS "
         "credential chain.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "STS off in the region": (
         role_error("RegionDisabledException", "STS is not activated in this region for account:123456789012."),
         f"Could not assume role {ROLE}: STS is not activated in this region for account:123456789012. Activate "
         "STS in region_name's region (IAM > Account settings) or use another.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "other validation error": (
         role_error("ValidationError", "1 validation error detected: Value 'x' at 'roleArn' failed"),
         f"Could not assume role {ROLE}: sts:AssumeRole failed with ValidationError: 1 validation error detected: "
         "Value 'x' at 'roleArn' failed",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
     "throttled": (
         role_error("Throttling", "Rate exceeded"),
         f"Could not assume role {ROLE}: sts:AssumeRole failed with Throttling: Rate exceeded",
-        FailureType.system_error,
+        Fault.TRANSIENT,
     ),
     "plain botocore error, role unknown": (
         sts_error("AccessDenied", DENIED),
@@ -96,7 +95,7 @@ EXPLAINED = {
         "sts:ExternalId condition, role_external_id must equal that value exactly (leave role_external_id empty "
         "only if there is no such condition). The base principal's own IAM policy must also allow sts:AssumeRole "
         "on the role.",
-        FailureType.config_error,
+        Fault.CONFIG,
     ),
 }
 
@@ -106,7 +105,7 @@ def test_sts_failures_are_explained_with_the_role(case: str) -> None:
     error, message, kind = EXPLAINED[case]
     for action in (Action.DESCRIBE_LOG_GROUPS, Action.FILTER_LOG_EVENTS):  # whichever call assumed the role first
         assert explain(error, Failure(action, "us-east-1", "https://logs.us-east-1.amazonaws.com")) == message
-    assert failure_type(error) == kind
+    assert fault_of(error) == kind
 
 
 def test_logs_failures_keep_their_own_explanation() -> None:
@@ -114,7 +113,7 @@ def test_logs_failures_keep_their_own_explanation() -> None:
     assert explain(denied, Failure(Action.FILTER_LOG_EVENTS, "us-east-1", "x")) == (
         "Permission denied: the credentials are not allowed logs:FilterLogEvents (no). Grant logs:FilterLogEvents."
     )
-    assert failure_type(sts_error("ValidationError", "x", operation="FilterLogEvents")) == FailureType.system_error
+    assert fault_of(sts_error("ValidationError", "x", operation="FilterLogEvents")) == Fault.TRANSIENT
 
 
 def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
@@ -129,7 +128,7 @@ def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
         f"Could not reach CloudWatch Logs at {endpoint}: check that region_name ('xx-nowhere-9') is a real AWS "
         "region and endpoint_url, if set, is reachable."
     )
-    assert failure_type(sts) == failure_type(logs) == FailureType.config_error
+    assert fault_of(sts) == fault_of(logs) == Fault.CONFIG
 
 
 def test_a_missing_profile_is_a_config_error() -> None:
@@ -138,4 +137,4 @@ def test_a_missing_profile_is_a_config_error() -> None:
         "The AWS profile 'reader' (AWS_PROFILE) is in neither the shared credentials nor the config file: fix "
         "AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
     )
-    assert failure_type(error) == FailureType.config_error
+    assert fault_of(error) == Fault.CONFIG

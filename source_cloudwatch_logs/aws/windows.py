@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from source_cloudwatch_logs.errors import Action
-    from source_cloudwatch_logs.insights_events import InsightsEvents
-    from source_cloudwatch_logs.log_events import LogEvents
+    from source_cloudwatch_logs.aws.errors import Action
+    from source_cloudwatch_logs.aws.insights_events import InsightsEvents
+    from source_cloudwatch_logs.aws.log_events import LogEvents
 
 Event = dict[str, Any]
 

@@ -8,7 +8,7 @@
 - Paging ends only when `nextToken` is absent: pages can be empty or partly full while a token is present.
 - An expired (24 h) or rejected `nextToken` restarts the window from its start, at most MAX_WINDOW_RESTARTS
   times; the repeated events carry the same eventId and are removed downstream.
-- An API error becomes an Airbyte error naming the stream and the log group; botocore's own errors (retries
+- An API error becomes an `errors.CallFailed` naming the stream and the log group; botocore's own errors (retries
   exhausted on a dropped connection) stay as they are, transient.
 """
 
@@ -18,15 +18,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure, error_code
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, UnexpectedAnswer, aws_failure, error_code
 
 if TYPE_CHECKING:
-    from source_cloudwatch_logs.windows import Readers
+    from source_cloudwatch_logs.aws.windows import Readers
 
 PAGE_LIMIT = 10_000  # FilterLogEvents maximum
 # What a record needs of each event (FilterLogEvents' FilteredLogEvent; `ingestionTime` may be absent).
@@ -138,13 +136,12 @@ class FilterLogEventsWindows:
         self.events.probe(self.query)
 
 
-def incomplete_answer(stream: str, log_group: str) -> AirbyteTracedException:
-    return AirbyteTracedException(
-        message=f"Stream '{stream}': FilterLogEvents answered for log group '{log_group}' with an event that lacks "
+def incomplete_answer(stream: str, log_group: str) -> UnexpectedAnswer:
+    return UnexpectedAnswer(
+        f"Stream '{stream}': FilterLogEvents answered for log group '{log_group}' with an event that lacks "
         f"one of {', '.join(sorted(REQUIRED_FIELDS))}, which every CloudWatch event has. The endpoint does not "
         "answer as CloudWatch Logs does: check endpoint_url.",
         internal_message="FilterLogEvents event without a required field",
-        failure_type=FailureType.system_error,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from source_cloudwatch_logs.quotas import LOWEST_FILTER_LOG_EVENTS_RPS, budgets, filter_log_events_rps
+from source_cloudwatch_logs.aws.quotas import LOWEST_FILTER_LOG_EVENTS_RPS, budgets, filter_log_events_rps
 
 
 def test_budgets_follow_the_region_s_published_quotas() -> None:

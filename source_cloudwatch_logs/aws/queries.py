@@ -10,10 +10,11 @@ every matching event, each once, with its `@timestamp`, `@logStream` and `@inges
 
 Wherever the text is analysed (the commands, the refusals, the columns), comments are removed first.
 
-A report's columns are its `fields` items (each alias, else its expression). One named like a column of the
-connector's own (every record's, records.py, and every one a message format adds, formats.py) is renamed
-`query_<name>` (the prefix repeated until the name is free): the connector's columns keep their names, types and
-meaning. The event's own fields (`@timestamp`, `@message`, `@logStream`, `@ingestionTime`) are the shared columns.
+A report's columns are its `fields` items (each alias, else its expression). One named like a column the caller
+reserves (`ReservedColumns`: the connector's own, records.CONNECTOR_COLUMNS) is renamed `query_<name>` (the prefix
+repeated until the name is free): the reserved columns keep their names, types and meaning. The event's own fields
+(`@timestamp`, `@message`, `@logStream`, `@ingestionTime`) are the shared columns. Tests:
+unit_tests/aws/test_queries.py.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-
-from source_cloudwatch_logs.formats import AUTO, vpc_column
-from source_cloudwatch_logs.formats import columns as format_columns
-from source_cloudwatch_logs.records import RECORD_SCHEMA
 
 TIME_FIELD = "@timestamp"
 # Insights' names of an event's own fields -> the record columns every stream shares (records.py).
@@ -48,9 +45,6 @@ REFUSED_COMMANDS = {
     "display": "keeps only the fields it lists (and only the last `display` counts), so the @timestamp, "
     "@logStream and @ingestionTime every record needs would be missing; list the fields with `fields` instead",
 }
-# The connector's own columns: a report field of one of these names is renamed (RENAME_PREFIX).
-CONNECTOR_COLUMNS = frozenset(RECORD_SCHEMA["properties"]) | frozenset(format_columns(AUTO))
-FORMAT_COLUMN_PREFIX = vpc_column("")  # a custom VPC flow log format adds a column of any `vpc_` name
 RENAME_PREFIX = "query_"
 _NUMERIC_COMPARISON = re.compile(r"(@?[A-Za-z_][\w.\-]*)\s*(?:<=|>=|!=|=|<|>)\s*-?\d")
 _QUOTES = "\"'`/"  # strings, `field names` and /regular expressions/; a regex (or a division) ends with its line
@@ -161,9 +155,19 @@ def query_problem(query: str) -> str | None:
     return None
 
 
-def is_connector_column(name: str) -> bool:
-    """Whether a record column of this name may be the connector's own (whatever the stream's message format)."""
-    return name in CONNECTOR_COLUMNS or name.startswith(FORMAT_COLUMN_PREFIX)
+@dataclass(frozen=True)
+class ReservedColumns:
+    """The record columns a report field may not take: these names, and every name that starts with one of
+    `prefixes`."""
+
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def holds(self, name: str) -> bool:
+        return name in self.names or name.startswith(self.prefixes)
+
+
+NOTHING_RESERVED = ReservedColumns()
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class ReportShape:
 
     columns: Mapping[str, str]  # column -> "number" or "string"
     renamed: Mapping[str, str]  # result field -> its column, where they differ (a user field of a reserved name)
+    reserved: ReservedColumns
 
     def column(self, field: str) -> str:
         """The record column of a result field: the shared column of an event field, the declared one of a
@@ -184,24 +189,23 @@ class ReportShape:
         declared = self.renamed.get(field)
         if declared is not None:
             return declared
-        if not is_connector_column(field):
+        if not self.reserved.holds(field):
             return field
-        return _free_name(field, taken=set(self.columns) | set(self.renamed))
+        return _free_name(field, set(self.columns) | set(self.renamed), self.reserved)
 
 
-def _free_name(name: str, taken: set[str]) -> str:
+def _free_name(name: str, taken: set[str], reserved: ReservedColumns) -> str:
     column = RENAME_PREFIX + name
-    while is_connector_column(column) or column in taken:
+    while reserved.holds(column) or column in taken:
         column = RENAME_PREFIX + column
     return column
 
 
 @lru_cache(maxsize=256)
-def report_shape(query: str) -> ReportShape:
+def report_shape(query: str, reserved: ReservedColumns) -> ReportShape:
     """Each `fields` item (its alias if it has one), typed as a number where a numeric function makes it or a
-    filter compares it with a number, under its name or, if the connector's columns hold that name, a name of
-    its own (`query_<name>`); the event's own fields map to the shared columns (EVENT_COLUMNS) and are not
-    repeated."""
+    filter compares it with a number, under its name or, if `reserved` holds that name, a name of its own
+    (`query_<name>`); the event's own fields map to the shared columns (EVENT_COLUMNS) and are not repeated."""
     parts = commands(query)
     numeric = {
         match.group(1)
@@ -220,22 +224,22 @@ def report_shape(query: str) -> ReportShape:
             function = expression.split("(", 1)[0].strip().lower() if "(" in expression else None
             is_number = function in NUMERIC_FUNCTIONS if function else expression in numeric
             kinds[name] = "number" if is_number else "string"
-    taken = {name for name in kinds if not is_connector_column(name)}
+    taken = {name for name in kinds if not reserved.holds(name)}
     columns: dict[str, str] = {}
     renamed: dict[str, str] = {}
     for name, kind in kinds.items():
         column = name
-        if is_connector_column(name):
-            column = _free_name(name, taken)
+        if reserved.holds(name):
+            column = _free_name(name, taken, reserved)
             taken.add(column)
             renamed[name] = column
         columns[column] = kind
-    return ReportShape(columns=columns, renamed=renamed)
+    return ReportShape(columns=columns, renamed=renamed, reserved=reserved)
 
 
-def report_columns(query: str) -> dict[str, str]:
+def report_columns(query: str, reserved: ReservedColumns) -> dict[str, str]:
     """The columns a report query adds, in order, with their JSON type ("number" or "string") (report_shape)."""
-    return dict(report_shape(query).columns)
+    return dict(report_shape(query, reserved).columns)
 
 
 def window_query(report_query: str | None, start_ms: int, end_ms: int, narrow: str | None = None) -> str:

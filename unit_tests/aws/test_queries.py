@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from source_cloudwatch_logs.queries import (
+from source_cloudwatch_logs.aws.queries import (
     commands,
     query_problem,
     quoted,
@@ -13,6 +13,7 @@ from source_cloudwatch_logs.queries import (
     streams_query,
     window_query,
 )
+from source_cloudwatch_logs.records import CONNECTOR_COLUMNS
 from testkit.insights_query import split_commands
 
 
@@ -52,7 +53,7 @@ def test_report_columns_are_typed_where_the_query_makes_the_type_clear() -> None
         "fields @timestamp, @message, status, path, strlen(path) as path_length, toMillis(@ingestionTime) as seen, "
         "concat(a, b) as ab, latency | filter status >= 500 and latency > 2.5"
     )
-    assert report_columns(query) == {
+    assert report_columns(query, CONNECTOR_COLUMNS) == {
         "status": "number",  # compared with a number
         "path": "string",
         "path_length": "number",  # a numeric function
@@ -106,8 +107,8 @@ def test_a_leading_comment_neither_hides_columns_nor_lets_stats_through() -> Non
     assert query_problem("# only a note") == (
         "is empty; write a Logs Insights query such as `fields @timestamp, @message | filter level = 'ERROR'`"
     )
-    assert report_columns("# note\nfields a, b") == {"a": "string", "b": "string"}
-    assert report_columns("fields a # , b\n| filter a > 1 # | fields c") == {"a": "number"}
+    assert report_columns("# note\nfields a, b", CONNECTOR_COLUMNS) == {"a": "string", "b": "string"}
+    assert report_columns("fields a # , b\n| filter a > 1 # | fields c", CONNECTOR_COLUMNS) == {"a": "number"}
     assert commands('fields a # x | stats\n| filter m like /#|y/ and n = "#|z"') == [
         "fields a",
         'filter m like /#|y/ and n = "#|z"',
@@ -140,7 +141,7 @@ def test_report_fields_named_like_the_connectors_columns_get_names_of_their_own(
         "fields @timestamp, @message, timestamp, level, eventId, message, query_message, event_time, "
         "strlen(accountId) as awsRegion, message_json, vpc_srcaddr, lambda_status, logGroupName | filter timestamp > 5"
     )
-    assert report_columns(query) == {
+    assert report_columns(query, CONNECTOR_COLUMNS) == {
         "query_timestamp": "number",
         "level": "string",
         "query_eventId": "string",
@@ -153,7 +154,7 @@ def test_report_fields_named_like_the_connectors_columns_get_names_of_their_own(
         "query_lambda_status": "string",
         "query_logGroupName": "string",
     }
-    shape = report_shape(query)
+    shape = report_shape(query, CONNECTOR_COLUMNS)
     assert shape.column("timestamp") == "query_timestamp"
     assert shape.column("@timestamp") == "timestamp"
     assert shape.column("@message") == "message"

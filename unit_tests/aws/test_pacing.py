@@ -9,7 +9,7 @@ from typing import Any
 import botocore.session
 from botocore.parsers import create_parser
 
-from source_cloudwatch_logs.pacing import (
+from source_cloudwatch_logs.aws.pacing import (
     DECREASE,
     DECREASE_HOLD_S,
     INCREASE_PER_S,

@@ -8,16 +8,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.insights import QueryResult, QuerySpec
-from source_cloudwatch_logs.insights_events import (
+from source_cloudwatch_logs.aws.errors import AwsError, Fault
+from source_cloudwatch_logs.aws.insights import QueryResult, QuerySpec
+from source_cloudwatch_logs.aws.insights_events import (
     MAX_CROWDED_LOG_STREAMS,
     InsightsEvents,
     InsightsSource,
     insights_ms,
 )
+from source_cloudwatch_logs.records import CONNECTOR_COLUMNS
 
 Row = dict[str, str]
 
@@ -89,7 +89,7 @@ def test_a_crowded_millisecond_is_read_log_stream_by_log_stream() -> None:
 
 
 def test_a_log_stream_over_the_cap_in_one_millisecond_cannot_be_read() -> None:
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         read([(5, "a", f"m{i}") for i in range(5)], cap=4)
     assert "log stream 'a' holds 5 events in the one millisecond 1970-01-01T00:00:00.005Z" in str(raised.value.message)
 
@@ -162,9 +162,9 @@ def scripted_read(results: list[QueryResult], start: int = 5, end: int = 60_000)
 
 
 def refused(results: list[QueryResult], start: int = 5, end: int = 60_000) -> str:
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         scripted_read(results, start, end)
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.SYSTEM
     return str(raised.value.message)
 
 
@@ -253,7 +253,10 @@ def test_too_many_log_streams_in_one_millisecond_is_an_error_before_reading_them
 def test_report_fields_named_like_the_connectors_columns_keep_the_columns_intact() -> None:
     row = {**event_row(1), "timestamp": "2026-11-30T00:00:00Z", "eventId": "mine", "level": "INFO", "@ptr": "p"}
     source = InsightsSource(
-        groups=("g",), report_query="fields @timestamp, @message, timestamp, eventId, level", numeric=frozenset()
+        groups=("g",),
+        report_query="fields @timestamp, @message, timestamp, eventId, level",
+        numeric=frozenset(),
+        reserved=CONNECTOR_COLUMNS,
     )
     assert InsightsEvents._event(row, source) == {
         "timestamp": 1,

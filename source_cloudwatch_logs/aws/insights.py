@@ -29,8 +29,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure, error_code, query_ended
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code, query_ended
 
 ROW_LIMIT = 100_000  # StartQuery's largest limit (botocore's model); an account may cap it lower
 PAGE_ROWS = 10_000  # GetQueryResults' largest page
@@ -101,7 +101,7 @@ class LogsInsights:
         _ACTIVE.add(self)
 
     def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
-        """The query's rows once it is complete; an Airbyte error naming the stream (and `field`, the setting the
+        """The query's rows once it is complete; an `errors.AwsError` naming the stream (and `field`, the setting the
         query text comes from) if AWS refuses it or it ends otherwise."""
         with self._slots:
             query_id, limit = self._start(spec, stream=stream, log_group=log_group, field=field)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from source_cloudwatch_logs.aws.errors import Action
+from source_cloudwatch_logs.aws.insights import QueryResult, QuerySpec
+from source_cloudwatch_logs.aws.insights_events import InsightsEvents, InsightsWindows
+from source_cloudwatch_logs.aws.log_events import FilterLogEventsWindows, LogEvents
+from source_cloudwatch_logs.aws.windows import Readers, WindowSource
 from source_cloudwatch_logs.discovery import StreamDefinition
-from source_cloudwatch_logs.errors import Action
-from source_cloudwatch_logs.insights import QueryResult, QuerySpec
-from source_cloudwatch_logs.insights_events import InsightsEvents, InsightsWindows
-from source_cloudwatch_logs.log_events import FilterLogEventsWindows, LogEvents
-from source_cloudwatch_logs.windows import Readers, WindowSource
+from unit_tests.aws.test_insights_events import Insights
 from unit_tests.conftest import event, group, stub_logs
-from unit_tests.test_insights_events import Insights
 
 IA_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:cold"
 START, END = 10_000, 20_000  # the Logs Insights stand-in writes times within the first minute of 1970

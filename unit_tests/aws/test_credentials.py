@@ -20,9 +20,9 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from source_cloudwatch_logs import credentials
-from source_cloudwatch_logs.client import client_config
-from source_cloudwatch_logs.credentials import (
+from source_cloudwatch_logs.aws import credentials
+from source_cloudwatch_logs.aws.client import client_config
+from source_cloudwatch_logs.aws.credentials import (
     AssumeRoleError,
     RefreshFailureLogFilter,
     RoleCredentialSource,
@@ -31,9 +31,9 @@ from source_cloudwatch_logs.credentials import (
     make_session,
     role_session_name,
 )
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig, parse_config
-from unit_tests.conftest import BASE_CONFIG, DENIED, ROLE, role_error, sts_error
-from unit_tests.test_errors import EXPLAINED
+from source_cloudwatch_logs.aws.settings import AwsSettings
+from unit_tests.aws.test_errors import EXPLAINED
+from unit_tests.conftest import BASE_CONFIG, DENIED, ROLE, role_error, settings_of, sts_error
 
 SESSION_NAME_RULE = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)  # STS's RoleSessionName constraint
 
@@ -51,13 +51,13 @@ def test_role_session_names_are_readable_unique_and_within_sts_rules() -> None:
 
 
 def test_assume_role_args_carry_duration_external_id_and_session_name() -> None:
-    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "role_external_id": "ext-42", "session_duration": 7200})
+    config = settings_of({**BASE_CONFIG, "role_arn": ROLE, "role_external_id": "ext-42", "session_duration": 7200})
     assert assume_role_args(config, "airbyte-source-cloudwatch-logs-0badcafe") == {
         "RoleSessionName": "airbyte-source-cloudwatch-logs-0badcafe",
         "DurationSeconds": 7200,
         "ExternalId": "ext-42",
     }
-    without = assume_role_args(parse_config({**BASE_CONFIG, "role_arn": ROLE}))
+    without = assume_role_args(settings_of({**BASE_CONFIG, "role_arn": ROLE}))
     assert set(without) == {"RoleSessionName", "DurationSeconds"}
     assert without["DurationSeconds"] == 3600
     assert SESSION_NAME_RULE.fullmatch(without["RoleSessionName"])
@@ -65,7 +65,7 @@ def test_assume_role_args_carry_duration_external_id_and_session_name() -> None:
 
 def test_a_role_source_is_only_built_for_a_role() -> None:
     with pytest.raises(ValueError, match="needs role_arn"):
-        RoleCredentialSource(boto3.Session(), parse_config(BASE_CONFIG), client_config(2))
+        RoleCredentialSource(boto3.Session(), settings_of(BASE_CONFIG), client_config(2))
 
 
 def test_assume_role_error_is_still_the_botocore_error() -> None:
@@ -121,7 +121,7 @@ def test_refresh_windows_are_the_ones_the_connector_relies_on(clock: Clock, sts:
     """Fails if botocore changes its advisory (15 min) or mandatory (10 min) refresh window, or stops
     keeping the current credentials when an advisory refresh fails."""
     credentials = make_session(
-        parse_config({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock
+        settings_of({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock
     ).get_credentials()
     start = clock.now
 
@@ -147,7 +147,7 @@ def test_refresh_windows_are_the_ones_the_connector_relies_on(clock: Clock, sts:
 
 
 def test_the_session_and_its_clients_use_the_attached_credentials(clock: Clock, sts: ScriptedSts) -> None:
-    session = make_session(parse_config({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock)
+    session = make_session(settings_of({**BASE_CONFIG, "role_arn": ROLE}), sts_config=STS_CONFIG, clock=clock)
     credentials = session.get_credentials()
     assert isinstance(credentials, DeferredRefreshableCredentials)
     assert credentials.method == "assume-role"
@@ -175,7 +175,7 @@ def test_missing_base_credentials_surface_on_first_use(monkeypatch: pytest.Monke
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
     session = make_session(
-        parse_config({"region_name": "us-east-1", "role_arn": ROLE}), sts_config=STS_CONFIG
+        settings_of({"region_name": "us-east-1", "role_arn": ROLE}), sts_config=STS_CONFIG
     )  # does not raise
     with pytest.raises(NoCredentialsError):
         session.get_credentials().get_frozen_credentials()
@@ -183,7 +183,7 @@ def test_missing_base_credentials_surface_on_first_use(monkeypatch: pytest.Monke
 
 def test_role_credentials_are_registered_with_the_secret_filter(monkeypatch: pytest.MonkeyPatch) -> None:
     issued = {"access_key": "ASIAFRESH", "secret_key": "role-secret-7f3a", "token": "role-token-9c1d"}
-    config: CloudWatchLogsConfig = parse_config({**BASE_CONFIG, "role_arn": ROLE})
+    config: AwsSettings = settings_of({**BASE_CONFIG, "role_arn": ROLE})
     source = RoleCredentialSource(boto3.Session(), config, client_config(2))
 
     class Fetcher:
@@ -199,7 +199,7 @@ def test_role_credentials_are_registered_with_the_secret_filter(monkeypatch: pyt
 
 
 def test_sts_client_errors_come_out_as_assume_role_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "session_duration": 5400})
+    config = settings_of({**BASE_CONFIG, "role_arn": ROLE, "session_duration": 5400})
     source = RoleCredentialSource(boto3.Session(), config, client_config(2))
 
     class Fetcher:
@@ -258,7 +258,7 @@ def test_other_botocore_warnings_pass_unchanged() -> None:
 
 def test_the_filter_is_installed_once_with_a_role(clock: Clock) -> None:
     botocore_logger = logging.getLogger("botocore.credentials")
-    config = parse_config({**BASE_CONFIG, "role_arn": ROLE})
+    config = settings_of({**BASE_CONFIG, "role_arn": ROLE})
     make_session(config, sts_config=STS_CONFIG, clock=clock)
     make_session(config, sts_config=STS_CONFIG, clock=clock)
     assert botocore_logger.filters.count(credentials.REFRESH_FAILURE_LOG_FILTER) == 1
@@ -268,16 +268,16 @@ def test_sts_is_reached_at_sts_endpoint_url_never_at_the_logs_endpoint(monkeypat
     monkeypatch.delenv("AWS_ENDPOINT_URL_STS", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     logs_vpce = "https://vpce-1.logs.eu-west-1.vpce.amazonaws.com"
-    config = parse_config({**BASE_CONFIG, "region_name": "eu-west-1", "role_arn": ROLE, "endpoint_url": logs_vpce})
+    config = settings_of({**BASE_CONFIG, "region_name": "eu-west-1", "role_arn": ROLE, "endpoint_url": logs_vpce})
     default = RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts")
     assert default.meta.endpoint_url == "https://sts.eu-west-1.amazonaws.com"
 
     sts_vpce = "https://vpce-2.sts.eu-west-1.vpce.amazonaws.com"
-    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce, "sts_endpoint_url": sts_vpce})
+    config = settings_of({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce, "sts_endpoint_url": sts_vpce})
     assert RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts").meta.endpoint_url == sts_vpce
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
-    config = parse_config({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce})
+    config = settings_of({**BASE_CONFIG, "role_arn": ROLE, "endpoint_url": logs_vpce})
     assert RoleCredentialSource(boto3.Session(), config, STS_CONFIG)._sts_client("sts").meta.endpoint_url == (
         "http://127.0.0.1:9"
     )

@@ -18,7 +18,6 @@ from typing import Any
 
 import boto3
 import botocore.session
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import (
@@ -26,8 +25,8 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from source_cloudwatch_logs.errors import explain_assume_role, is_assume_role_error
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.aws.errors import explain_assume_role, is_assume_role_error
+from source_cloudwatch_logs.aws.settings import AwsSettings
 
 SESSION_NAME_PREFIX = "airbyte-source-cloudwatch-logs-"
 
@@ -37,25 +36,25 @@ def role_session_name() -> str:
     return SESSION_NAME_PREFIX + secrets.token_hex(4)
 
 
-def _base_session(config: CloudWatchLogsConfig) -> boto3.Session:
+def _base_session(settings: AwsSettings) -> boto3.Session:
     """Explicit keys when given, else botocore's default credential chain."""
     keys: dict[str, str] = {}
-    if config.aws_access_key_id and config.aws_secret_access_key:
-        keys["aws_access_key_id"] = config.aws_access_key_id.get_secret_value()
-        keys["aws_secret_access_key"] = config.aws_secret_access_key.get_secret_value()
-        if config.aws_session_token:
-            keys["aws_session_token"] = config.aws_session_token.get_secret_value()
-    return boto3.Session(region_name=config.region_name, **keys)
+    if settings.access_key_id and settings.secret_access_key:
+        keys["aws_access_key_id"] = settings.access_key_id
+        keys["aws_secret_access_key"] = settings.secret_access_key
+        if settings.session_token:
+            keys["aws_session_token"] = settings.session_token
+    return boto3.Session(region_name=settings.region, **keys)
 
 
-def assume_role_args(config: CloudWatchLogsConfig, session_name: str | None = None) -> dict[str, Any]:
+def assume_role_args(settings: AwsSettings, session_name: str | None = None) -> dict[str, Any]:
     """The AssumeRole parameters besides RoleArn; every renewal of one sync's session sends the same ones."""
     args: dict[str, Any] = {
         "RoleSessionName": session_name or role_session_name(),
-        "DurationSeconds": config.session_duration,
+        "DurationSeconds": settings.session_duration_s,
     }
-    if config.role_external_id:
-        args["ExternalId"] = config.role_external_id
+    if settings.role_external_id:
+        args["ExternalId"] = settings.role_external_id
     return args
 
 
@@ -93,18 +92,20 @@ class RoleCredentialSource:
     """Fresh role credentials from sts:AssumeRole, signed with the base credentials; botocore calls it
     (under its refresh lock) whenever the role's credentials are missing or about to expire.
 
-    Every value it returns is registered with the CDK's secret filter, so that no log line can show it.
+    Every secret value it returns is handed to `settings.hide` (the connector's secret filter), once, so that no
+    log line can show it.
     """
 
-    def __init__(self, base: boto3.Session, config: CloudWatchLogsConfig, sts_config: Config) -> None:
-        if not config.role_arn:
+    def __init__(self, base: boto3.Session, settings: AwsSettings, sts_config: Config) -> None:
+        if not settings.role_arn:
             raise ValueError("RoleCredentialSource needs role_arn")
-        self.role_arn: str = config.role_arn
-        self.duration_seconds = config.session_duration
-        self.args = assume_role_args(config)
+        self.role_arn: str = settings.role_arn
+        self.duration_seconds = settings.session_duration_s
+        self.args = assume_role_args(settings)
         self._base = base
+        self._hide = settings.hide
         self._sts_client = functools.partial(
-            base.client, region_name=config.region_name, endpoint_url=config.sts_endpoint_url, config=sts_config
+            base.client, region_name=settings.region, endpoint_url=settings.sts_endpoint_url, config=sts_config
         )
         self._fetcher: AssumeRoleCredentialFetcher | None = None
         self._hidden: set[str] = set()
@@ -133,7 +134,7 @@ class RoleCredentialSource:
             value = credentials.get(key)
             if value and value not in self._hidden:
                 self._hidden.add(value)
-                add_to_secrets(value)
+                self._hide(value)
         return credentials
 
 
@@ -184,13 +185,13 @@ def attach_refreshable_credentials(
     """botocore has no public setter for a session's credential object, only for static keys.
 
     Setting the private `_credentials` is the one place this module relies on a botocore internal;
-    unit_tests/test_aws.py and integration_tests/test_assume_role.py fail if botocore stops honouring it.
+    unit_tests/aws/test_credentials.py and integration_tests/test_assume_role.py fail if botocore stops honouring it.
     """
     session._credentials = credentials
 
 
 def make_session(
-    config: CloudWatchLogsConfig, *, sts_config: Config, clock: Callable[[], datetime] | None = None
+    settings: AwsSettings, *, sts_config: Config, clock: Callable[[], datetime] | None = None
 ) -> boto3.Session:
     """The session every client of a sync is built from; with `role_arn`, its credentials are the role's.
 
@@ -204,10 +205,10 @@ def make_session(
     `AWS_ENDPOINT_URL_STS`), never at the CloudWatch Logs `endpoint_url`. `sts_config` is the STS client's
     botocore config (retries, timeouts); `clock` replaces botocore's clock for deciding when to renew (tests).
     """
-    base = _base_session(config)
-    if not config.role_arn:
+    base = _base_session(settings)
+    if not settings.role_arn:
         return base
-    source = RoleCredentialSource(base, config, sts_config)
+    source = RoleCredentialSource(base, settings, sts_config)
     logging.getLogger("botocore.credentials").addFilter(REFRESH_FAILURE_LOG_FILTER)  # adds it once
     if clock is None:
         credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source)
@@ -215,4 +216,4 @@ def make_session(
         credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=source, time_fetcher=clock)
     role_session = botocore.session.get_session()
     attach_refreshable_credentials(role_session, credentials)
-    return boto3.Session(botocore_session=role_session, region_name=config.region_name)
+    return boto3.Session(botocore_session=role_session, region_name=settings.region)

@@ -6,15 +6,15 @@ millisecond. A millisecond holding more events than one query returns is read lo
 `stats` query counts each log stream's events there first); only a single log stream holding more than a
 query's rows in one millisecond cannot be read, and fails the stream with a message saying so.
 
-Every answer is verified before it is relied on (an answer that is not is a system_error naming the stream, and
-nothing of it is delivered): event rows carry `@timestamp`, `@logStream` and `@ingestionTime`, lie in the window
+Every answer is verified before it is relied on (an answer that is not is an `errors.UnexpectedAnswer` naming the
+stream, a SYSTEM fault, and nothing of it is delivered): event rows carry `@timestamp`, `@logStream` and `@ingestionTime`, lie in the window
 (and log stream) asked, and come in ascending time order, as the query sorts them; a cut answer has rows; the
 per-log-stream count is a real count (exactly `@logStream` and the count, each log stream once, positive whole
 counts adding up to at least the events the millisecond already returned and those it says matched, not cut,
 and at most MAX_CROWDED_LOG_STREAMS log streams), so the queries that follow it are bounded by what it counted.
 
-Report rows become records through queries.report_shape: a report field named like one of the connector's
-columns lands in its own `query_<name>` column, never over the connector's.
+Report rows become records through queries.report_shape: a report field named like a column the source reserves
+(`InsightsSource.reserved`: the connector's own columns) lands in its own `query_<name>` column, never over it.
 
 Primary key: Insights' `@ptr` is a pointer for GetLogRecord, with no promise that it stays the same across
 queries, so it is not used. `eventId` is a digest of the log group, the event's time, log stream, ingestion time
@@ -33,24 +33,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-
-from source_cloudwatch_logs.errors import Action
-from source_cloudwatch_logs.insights import LogsInsights, QueryResult, QuerySpec
-from source_cloudwatch_logs.queries import (
+from source_cloudwatch_logs.aws.errors import Action, UnexpectedAnswer, UnreadableMillisecond
+from source_cloudwatch_logs.aws.insights import LogsInsights, QueryResult, QuerySpec
+from source_cloudwatch_logs.aws.queries import (
     COUNT_FIELD,
     EVENT_COLUMNS,
     KEY_FIELDS,
+    NOTHING_RESERVED,
+    ReservedColumns,
     quoted,
     report_shape,
     streams_query,
     window_query,
 )
-from source_cloudwatch_logs.state import iso_utc
+from source_cloudwatch_logs.aws.times import iso_utc
 
 if TYPE_CHECKING:
-    from source_cloudwatch_logs.windows import Readers
+    from source_cloudwatch_logs.aws.windows import Readers
 
 Event = dict[str, object]
 MAX_CROWDED_LOG_STREAMS = 1_000  # log streams one millisecond may hold: each costs a query of its own
@@ -63,6 +62,7 @@ class InsightsSource:
     groups: tuple[str, ...]
     report_query: str | None = None
     numeric: frozenset[str] = frozenset()  # report columns declared as numbers
+    reserved: ReservedColumns = NOTHING_RESERVED  # record columns a report field may not take (queries.py)
 
     def source(self, readers: Readers, *, stream: str, setting: str | None) -> InsightsWindows:
         return InsightsWindows(events=readers.insights, selection=self, stream=stream, setting=setting)
@@ -118,13 +118,12 @@ class InsightsEvents:
             asked = f"the query of log stream '{log_stream}' in the millisecond {iso_utc(at)}"
             events = self._events(result, source, at, at + 1, stream, asked, log_stream=log_stream)
             if result.truncated:
-                raise AirbyteTracedException(
-                    message=f"Stream '{stream}': log stream '{log_stream}' holds {result.records_matched} events "
+                raise UnreadableMillisecond(
+                    f"Stream '{stream}': log stream '{log_stream}' holds {result.records_matched} events "
                     f"in the one millisecond {iso_utc(at)}, more than one Logs Insights query returns "
                     f"({len(result.rows)}), so they cannot all be read. Read this log group with a narrower "
                     "custom report query, or move it to the STANDARD class.",
                     internal_message="one log stream's millisecond holds more events than a query returns",
-                    failure_type=FailureType.system_error,
                 )
             yield self._keyed(events, source)
 
@@ -187,7 +186,7 @@ class InsightsEvents:
             "logStreamName": row["@logStream"],
             "ingestionTime": insights_ms(row["@ingestionTime"]),
         }
-        shape = report_shape(source.report_query) if source.report_query else None
+        shape = report_shape(source.report_query, source.reserved) if source.report_query else None
         for name, value in row.items():
             if name in KEY_FIELDS or name == "@ptr":
                 continue
@@ -262,25 +261,23 @@ def _counts(result: QueryResult, at: int, returned: int, stream: str) -> dict[st
             "matched: it is cut",
         )
     if len(counts) > MAX_CROWDED_LOG_STREAMS:
-        raise AirbyteTracedException(
-            message=f"Stream '{stream}': the one millisecond {iso_utc(at)} holds more events than one Logs Insights "
+        raise UnreadableMillisecond(
+            f"Stream '{stream}': the one millisecond {iso_utc(at)} holds more events than one Logs Insights "
             f"query returns, in {len(counts)} log streams; reading them takes a query per log stream, more than "
             f"the {MAX_CROWDED_LOG_STREAMS} allowed. Read this log group with a narrower custom report query, or "
             "move it to the STANDARD class.",
             internal_message="too many log streams in one crowded millisecond",
-            failure_type=FailureType.system_error,
         )
     return counts
 
 
-def _unexpected(stream: str, answered: str) -> AirbyteTracedException:
+def _unexpected(stream: str, answered: str) -> UnexpectedAnswer:
     """An answer that breaks what the query asked for: nothing of it is delivered."""
-    return AirbyteTracedException(
-        message=f"Stream '{stream}': Logs Insights answered {answered}, so none of it is delivered. Run the sync "
+    return UnexpectedAnswer(
+        f"Stream '{stream}': Logs Insights answered {answered}, so none of it is delivered. Run the sync "
         "again; if this persists, the endpoint does not answer Logs Insights queries as AWS documents (check "
         "endpoint_url) or the connector composed a wrong query: report it.",
         internal_message="an unexpected Logs Insights answer",
-        failure_type=FailureType.system_error,
     )
 
 

@@ -16,11 +16,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.retries import standard
 
-from source_cloudwatch_logs.credentials import make_session
-from source_cloudwatch_logs.errors import Action, Failure, aws_failure
-from source_cloudwatch_logs.pacing import ApiStats, RateLimiter, pace, parse_events_fast
-from source_cloudwatch_logs.quotas import budgets
-from source_cloudwatch_logs.spec import CloudWatchLogsConfig
+from source_cloudwatch_logs.aws.credentials import make_session
+from source_cloudwatch_logs.aws.errors import Action, Failure, aws_failure
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter, pace, parse_events_fast
+from source_cloudwatch_logs.aws.quotas import budgets
+from source_cloudwatch_logs.aws.settings import AwsSettings
 
 RETRY_MODE = "standard"
 READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
@@ -98,32 +98,32 @@ class LogsClient:
 
 
 def connect(
-    config: CloudWatchLogsConfig,
+    settings: AwsSettings,
     *,
     max_attempts: int = READ_MAX_ATTEMPTS,
     pool_size: int = 10,
     read_timeout_s: float = READ_TIMEOUT_S,
     clock: Callable[[], datetime] | None = None,
 ) -> LogsClient:
-    """The shared, paced client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a
-    config_error raised here, before any call. `clock` replaces botocore's clock for role renewal (tests)."""
+    """The shared, paced client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a CONFIG
+    `errors.CallFailed` raised here, before any call. `clock` replaces botocore's clock for role renewal (tests)."""
     botocore_config = client_config(max_attempts, pool_size, read_timeout_s)
     try:
-        session = make_session(config, sts_config=botocore_config, clock=clock)
+        session = make_session(settings, sts_config=botocore_config, clock=clock)
         client = session.client(
-            "logs", region_name=config.region_name, endpoint_url=config.endpoint_url, config=botocore_config
+            "logs", region_name=settings.region, endpoint_url=settings.endpoint_url, config=botocore_config
         )
     except BotoCoreError as error:
-        endpoint = config.endpoint_url or default_endpoint(config.region_name)
-        raise aws_failure(error, Failure(Action.CONNECT, config.region_name, endpoint)) from None
+        endpoint = settings.endpoint_url or default_endpoint(settings.region)
+        raise aws_failure(error, Failure(Action.CONNECT, settings.region, endpoint)) from None
     retry_without_quota(client, max_attempts)
     stats = ApiStats()
     limiters = {
         operation: RateLimiter(rate)
-        for operation, rate in budgets(config.region_name, config.requests_per_second).items()
+        for operation, rate in budgets(settings.region, settings.requests_per_second).items()
     }
     pace(client, limiters, stats)
     client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
     return LogsClient(
-        client=client, region=config.region_name, endpoint=client.meta.endpoint_url, stats=stats, limiters=limiters
+        client=client, region=settings.region, endpoint=client.meta.endpoint_url, stats=stats, limiters=limiters
     )

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.insights import (
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import AwsError, Fault
+from source_cloudwatch_logs.aws.insights import (
     BUSY_DEADLINE_S,
     BUSY_WAIT_S,
     PAGE_ROWS,
@@ -20,7 +19,7 @@ from source_cloudwatch_logs.insights import (
     LogsInsights,
     QuerySpec,
 )
-from source_cloudwatch_logs.pacing import ApiStats
+from source_cloudwatch_logs.aws.pacing import ApiStats
 from unit_tests.conftest import StubClient, aws_error
 
 SPEC = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20)
@@ -96,9 +95,9 @@ def test_a_truncated_result_says_so() -> None:
 @pytest.mark.parametrize("status", ["Failed", "Cancelled", "Timeout", "Unknown"])
 def test_a_query_that_ends_otherwise_fails_the_stream_transiently(status: str) -> None:
     client, stub, _ = insights([{"queryId": "q"}], [{"status": status}])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         client.run(SPEC, stream="s", log_group="g")
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.TRANSIENT
     assert raised.value.message.startswith(
         f"Stream 's': a Logs Insights query of log group 'g' ended with status {status}."
     )
@@ -109,7 +108,7 @@ def test_a_failure_while_reading_results_stops_the_query() -> None:
     client, stub, _ = insights(
         [{"queryId": "q"}], [aws_error("ServiceUnavailableException", "down", "GetQueryResults")]
     )
-    with pytest.raises(AirbyteTracedException):
+    with pytest.raises(AwsError):
         client.run(SPEC, stream="s", log_group="g")
     assert stub.calls[-1] == ("StopQuery", {"queryId": "q"})
 
@@ -133,10 +132,10 @@ def test_limit_exceeded_past_the_deadline_is_a_transient_error_that_says_what_to
     )
     client, _, slept = insights([busy] * 100, [])
     clock = iter(range(0, 10_000, 100))
-    monkeypatch.setattr("source_cloudwatch_logs.insights.time.monotonic", lambda: next(clock))
-    with pytest.raises(AirbyteTracedException) as raised:
+    monkeypatch.setattr("source_cloudwatch_logs.aws.insights.time.monotonic", lambda: next(clock))
+    with pytest.raises(AwsError) as raised:
         client.run(SPEC, stream="s", log_group="g")
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.TRANSIENT
     assert sum(slept) < BUSY_DEADLINE_S
     assert raised.value.message == (
         "Stream 's': Logs Insights refused more queries for long (Account maximum query concurrency limit of [100] "
@@ -149,9 +148,9 @@ def test_limit_exceeded_past_the_deadline_is_a_transient_error_that_says_what_to
 def test_a_malformed_query_is_a_config_error_naming_the_setting() -> None:
     bad = aws_error("MalformedQueryException", "unexpected symbol found x at line 1 and position 1", "StartQuery")
     client, _, _ = insights([bad], [])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         client.run(SPEC, stream="r", log_group="g", field="custom_log_reports[0].query")
-    assert raised.value.failure_type == FailureType.config_error
+    assert raised.value.fault == Fault.CONFIG
     assert raised.value.message == (
         "Stream 'r': Logs Insights cannot compile `custom_log_reports[0].query` (unexpected symbol found x at line 1 "
         "and position 1). Fix `custom_log_reports[0].query` and run check again."
@@ -198,18 +197,18 @@ def test_an_endpoint_that_caps_limit_at_10000_is_read_with_10000_for_the_rest_of
 def test_a_refused_limit_that_is_not_larger_than_the_endpoints_is_an_error_as_before() -> None:
     client, stub, _ = insights([SMALLER_LIMIT], [])
     spec = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20, limit=10_000)
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         client.run(spec, stream="s", log_group="g")
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.TRANSIENT
     assert stub.operations() == ["StartQuery"]
 
 
 def test_the_connectors_own_query_failing_to_compile_does_not_ask_the_user_to_fix_a_query() -> None:
     bad = aws_error("MalformedQueryException", "unexpected symbol found toMillis at line 1", "StartQuery")
     client, _, _ = insights([bad], [])
-    with pytest.raises(AirbyteTracedException) as raised:
+    with pytest.raises(AwsError) as raised:
         client.run(SPEC, stream="cheap", log_group="cheap")
-    assert raised.value.failure_type == FailureType.system_error
+    assert raised.value.fault == Fault.SYSTEM
     assert raised.value.message == (
         "Stream 'cheap': Logs Insights cannot compile the connector's own query of log group 'cheap' (unexpected "
         "symbol found toMillis at line 1). It is not a query from the configuration, so there is nothing in it to "

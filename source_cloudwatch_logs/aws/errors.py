@@ -1,9 +1,13 @@
-"""AWS failures in words a user can act on: one table from error code to failure type and message, and one
-builder from an AWS/botocore exception to the Airbyte error the platform sees.
+"""AWS failures in words a user can act on: one table from error code to fault and message, one builder from an
+AWS/botocore exception to this layer's error, and the error classes, one per kind of failure.
 
-config_error means the user must change something (keys, role, permissions, names); system_error means time
-may fix it (throttling that never stopped, 5xx), so the platform retries. AWS error messages name principals
-and resources, never credentials, so they are safe to quote.
+Every error this layer raises is an `AwsError`: the message the user reads, an internal message, and its `Fault`:
+CONFIG means the user must change something (keys, role, permissions, names, a setting's value); TRANSIENT means
+time may fix it (throttling that never stopped, 5xx, a query that timed out); SYSTEM means the endpoint (or the
+connector) does not behave as AWS documents. The connector turns them into Airbyte errors (failures.py: CONFIG is
+a config_error, the others a system_error, which the platform retries). AWS error messages name principals and
+resources, never credentials, so they are safe to quote. Tests: unit_tests/aws/test_errors.py,
+unit_tests/test_failures.py.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -21,6 +23,48 @@ from botocore.exceptions import (
     NoCredentialsError,
     ProfileNotFound,
 )
+
+
+class Fault(StrEnum):
+    """Whose a failure is: what the user, or time, can do about it."""
+
+    CONFIG = "config"  # the user must change something
+    TRANSIENT = "transient"  # time may fix it: the next attempt may work
+    SYSTEM = "system"  # the endpoint (or the connector) does not behave as AWS documents
+
+
+class AwsError(Exception):
+    """A failure of the AWS layer: `message` for the user (naming the stream, if any), `internal_message` for the
+    logs, and its fault."""
+
+    fault = Fault.SYSTEM
+
+    def __init__(self, message: str, *, internal_message: str, fault: Fault | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.internal_message = internal_message
+        if fault is not None:
+            self.fault = fault
+
+
+class CallFailed(AwsError):
+    """An AWS call failed, or a session or client could not be built (`aws_failure`); its fault follows the error
+    code (`fault_of`)."""
+
+
+class QueryEnded(AwsError):
+    """A Logs Insights query ended without completing (`query_ended`)."""
+
+    fault = Fault.TRANSIENT
+
+
+class UnexpectedAnswer(AwsError):
+    """An answer that breaks what was asked (an event without a field every event has, a Logs Insights answer that
+    is not what the query asks for): nothing of it is delivered."""
+
+
+class UnreadableMillisecond(AwsError):
+    """One millisecond holds more events than Logs Insights queries can read (insights_events.py)."""
 
 
 class Action(StrEnum):
@@ -110,17 +154,17 @@ CREDENTIAL_ERROR_CODES = (
     "IncompleteSignature",
 )
 
-# CloudWatch Logs error codes: failure type and explanation. A code not listed is transient (system_error).
-LOGS_ERRORS: dict[str, tuple[FailureType, Explain]] = {
-    **{code: (FailureType.config_error, _rejected_credentials) for code in CREDENTIAL_ERROR_CODES},
-    "AccessDeniedException": (FailureType.config_error, _permission_denied),
-    "AccessDenied": (FailureType.config_error, _permission_denied),
-    "ResourceNotFoundException": (FailureType.config_error, _not_found),
-    "InvalidOperationException": (FailureType.config_error, _generic),
-    "MalformedQueryException": (FailureType.config_error, _malformed_query),
-    "LimitExceededException": (FailureType.system_error, _busy),
+# CloudWatch Logs error codes: fault and explanation. A code not listed is transient.
+LOGS_ERRORS: dict[str, tuple[Fault, Explain]] = {
+    **{code: (Fault.CONFIG, _rejected_credentials) for code in CREDENTIAL_ERROR_CODES},
+    "AccessDeniedException": (Fault.CONFIG, _permission_denied),
+    "AccessDenied": (Fault.CONFIG, _permission_denied),
+    "ResourceNotFoundException": (Fault.CONFIG, _not_found),
+    "InvalidOperationException": (Fault.CONFIG, _generic),
+    "MalformedQueryException": (Fault.CONFIG, _malformed_query),
+    "LimitExceededException": (Fault.TRANSIENT, _busy),
     # A validation error is the user's when the call carried a value they chose (`Failure.field`), else transient.
-    "InvalidParameterException": (FailureType.system_error, _rejected_parameter),
+    "InvalidParameterException": (Fault.TRANSIENT, _rejected_parameter),
 }
 
 # sts:AssumeRole failures the user must fix: trust policy / ExternalId, duration or ARN, base keys, STS region.
@@ -150,20 +194,21 @@ def is_assume_role_error(error: BaseException) -> bool:
     return isinstance(error, ClientError) and error.operation_name == "AssumeRole"
 
 
-def failure_type(error: BaseException, failure: Failure | None = None) -> FailureType:
-    """config_error when the user must change something (keys, role, permissions, names), else transient."""
+def fault_of(error: BaseException, failure: Failure | None = None) -> Fault:
+    """CONFIG when the user must change something (keys, role, permissions, names), else transient (SYSTEM for
+    the connector's own query that Logs Insights cannot compile)."""
     code = error_code(error)
     if code == "InvalidParameterException" and failure is not None and failure.field is not None:
-        return FailureType.config_error
+        return Fault.CONFIG
     if code == "MalformedQueryException" and failure is not None and failure.field is None:
-        return FailureType.system_error  # the connector's own query: nothing in the configuration to change
+        return Fault.SYSTEM  # the connector's own query: nothing in the configuration to change
     if is_assume_role_error(error):
-        return FailureType.config_error if code in ASSUME_ROLE_CONFIG_ERROR_CODES else FailureType.system_error
+        return Fault.CONFIG if code in ASSUME_ROLE_CONFIG_ERROR_CODES else Fault.TRANSIENT
     if isinstance(error, NoCredentialsError | EndpointConnectionError | ProfileNotFound):
-        return FailureType.config_error
+        return Fault.CONFIG
     if code in LOGS_ERRORS:
         return LOGS_ERRORS[code][0]
-    return FailureType.system_error
+    return Fault.TRANSIENT
 
 
 def explain_assume_role(error: ClientError) -> str:
@@ -234,26 +279,26 @@ def explain(error: BaseException, failure: Failure) -> str:
         if is_assume_role_error(error):
             return explain_assume_role(error)
         code = error_code(error) or "an unknown error"
-        _, explain_code = LOGS_ERRORS.get(code, (FailureType.system_error, _generic))
+        _, explain_code = LOGS_ERRORS.get(code, (Fault.TRANSIENT, _generic))
         return explain_code(code, _aws_message(error), failure)
     if isinstance(error, BotoCoreError):
         return f"{failure.action} failed: {error}"
     return f"{failure.action} failed: {type(error).__name__}"
 
 
-def aws_failure(error: BaseException, failure: Failure) -> AirbyteTracedException:
-    """The Airbyte error for an AWS/botocore exception: the user's message (naming the stream, if any) and type."""
+def aws_failure(error: BaseException, failure: Failure) -> CallFailed:
+    """This layer's error for an AWS/botocore exception: the user's message (naming the stream, if any) and fault."""
     message = explain(error, failure)
     if failure.stream is not None:
         message = f"Stream '{failure.stream}': {message}"
-    return AirbyteTracedException(
-        message=message,
+    return CallFailed(
+        message,
         internal_message=f"{failure.action}: {type(error).__name__} {error_code(error) or ''}".rstrip(),
-        failure_type=failure_type(error, failure),
+        fault=fault_of(error, failure),
     )
 
 
-def query_ended(status: str, failure: Failure) -> AirbyteTracedException:
+def query_ended(status: str, failure: Failure) -> QueryEnded:
     """A Logs Insights query that ended without completing (Failed, Cancelled by someone else, Timeout after 60
     minutes, Unknown): transient, the sync's next attempt reads the window again."""
     where = f"Stream '{failure.stream}': " if failure.stream else ""
@@ -262,8 +307,7 @@ def query_ended(status: str, failure: Failure) -> AirbyteTracedException:
         if status == "Timeout"
         else ""
     )
-    return AirbyteTracedException(
-        message=f"{where}a Logs Insights query of log group '{failure.log_group}' ended with status {status}.{hint}",
+    return QueryEnded(
+        f"{where}a Logs Insights query of log group '{failure.log_group}' ended with status {status}.{hint}",
         internal_message=f"{failure.action}: query status {status}",
-        failure_type=FailureType.system_error,
     )

@@ -1,4 +1,4 @@
-"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as Airbyte errors.
+"""DescribeLogGroups: paging, CloudWatch's clock, and this API's failures as this layer's errors.
 
 Every answer is checked against what was asked before it is used: endpoints built on moto (LocalStack, moto
 itself) ignore `logGroupIdentifiers` and answer the whole listing, and an endpoint may not honour a prefix or
@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from source_cloudwatch_logs.client import LogsClient
-from source_cloudwatch_logs.errors import Action, aws_failure
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import Action, aws_failure
 
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
 IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call
