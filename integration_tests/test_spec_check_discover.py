@@ -12,10 +12,14 @@ from testkit.fake_logs import FakeCloudWatch
 from testkit.seeding import DAY, logs_client, now_ms, put_events
 from testkit.server_process import closed_port, silent_endpoint
 
+QUIET = {"LOG_LEVEL": "info"}  # the CDK's debug switch off, whatever the tests' environment says
+DEBUG_LINE = "MemoryMonitor instantiated"  # the CDK's diagnostic line every command started with (issue 24)
+
 
 def test_spec(tmp_path: Path) -> None:
-    out = run_connector("spec", tmp_path)
+    out = run_connector("spec", tmp_path, env=QUIET)
     assert out.returncode == 0
+    assert [message["type"] for message in out.messages] == ["SPEC"]  # nothing but the spec
     (spec,) = out.of("SPEC")
     schema = spec["spec"]["connectionSpecification"]
     assert schema["required"] == ["region_name"]
@@ -28,6 +32,27 @@ def test_check_succeeds_when_groups_can_be_listed_and_read(tmp_path: Path, logs:
     out = run_connector("check", tmp_path, config(endpoint, log_group_prefix="/aws/lambda/"))
     assert out.returncode == 0
     assert out.connection_status == {"status": "SUCCEEDED"}
+
+
+def test_check_and_discover_print_no_cdk_diagnostics_unless_debug(tmp_path: Path, logs: Any, endpoint: str) -> None:
+    """Issue 24: the CDK's own INFO lines ("MemoryMonitor instantiated ...", "Check succeeded") are left out of
+    spec, check and discover; --debug or LOG_LEVEL=debug brings them back."""
+    put_events(logs, "/aws/lambda/a", "s", [(now_ms() - DAY, "x")])
+    check = run_connector("check", tmp_path, config(endpoint), env=QUIET)
+    assert check.returncode == 0
+    assert [message["type"] for message in check.messages] == ["CONNECTION_STATUS"]
+    discover = run_connector("discover", tmp_path, config(endpoint), env=QUIET)
+    assert discover.returncode == 0
+    assert [message["type"] for message in discover.messages] == ["CATALOG"]
+
+    debug_check = run_connector("check", tmp_path, config(endpoint), env=QUIET, extra_args=["--debug"])
+    assert debug_check.connection_status == {"status": "SUCCEEDED"}
+    assert [line for line in debug_check.logs("INFO") if line.startswith(DEBUG_LINE)] != []
+    assert "Check succeeded" in debug_check.logs("INFO")
+    for command, connector_config in (("spec", None), ("discover", config(endpoint))):
+        debug = run_connector(command, tmp_path, connector_config, env={"LOG_LEVEL": "debug"})
+        assert debug.returncode == 0
+        assert [line for line in debug.logs("INFO") if line.startswith(DEBUG_LINE)] != [], command
 
 
 def test_check_fails_when_the_prefix_matches_nothing(tmp_path: Path, logs: Any, endpoint: str) -> None:

@@ -1,4 +1,9 @@
-"""Console entry point: `source-cloudwatch-logs spec|check|discover|read ...`."""
+"""Console entry point: `source-cloudwatch-logs spec|check|discover|read ...`.
+
+`spec`, `check` and `discover` print what a user needs and none of the CDK's own lines below WARNING (its
+"MemoryMonitor instantiated ..." line, "Check succeeded") unless debug logging is on (`--debug`, or LOG_LEVEL=debug
+as the CDK reads it); `read` prints them all. Tests: integration_tests/test_spec_check_discover.py.
+"""
 
 import argparse
 import ctypes
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from types import FrameType
 from typing import Any, NoReturn
 
+import airbyte_cdk
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.entrypoint import logger as CDK_LOGGER
@@ -47,7 +53,7 @@ class Entrypoint(AirbyteEntrypoint):
         if parsed_args.command != "read":
             yield from self.run(parsed_args)
             return
-        if getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled():  # as the CDK's `run`
+        if debug_logging(parsed_args):  # as the CDK's `run`
             self.logger.setLevel(logging.DEBUG)
             CDK_LOGGER.setLevel(logging.DEBUG)
             self.logger.debug("Debug logs enabled")
@@ -84,6 +90,31 @@ class Entrypoint(AirbyteEntrypoint):
         the config model validates instead, naming the field and never the value, where the JSON-schema
         messages would quote a value (possibly a secret of the wrong type)."""
         parse_config(config)
+
+
+def debug_logging(parsed_args: argparse.Namespace) -> bool:
+    """Whether debug logging is on, as the CDK's `run` decides it."""
+    return bool(getattr(parsed_args, "debug", False)) or is_platform_debug_log_enabled()
+
+
+QUIET_COMMANDS = frozenset({"spec", "check", "discover"})
+CDK_DIRECTORY = os.path.join(os.path.dirname(airbyte_cdk.__file__), "")
+
+
+class CdkDiagnostics(logging.Filter):
+    """Drops the lines below WARNING that the CDK's own code logs; the connector's lines and every warning or error
+    pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.pathname.startswith(CDK_DIRECTORY)
+
+
+def quiet_cdk_diagnostics(parsed_args: argparse.Namespace, source: SourceCloudwatchLogs) -> None:
+    """For `spec`, `check` and `discover` without debug logging: no CDK diagnostics, on the CDK's logger (where the
+    entry point's MemoryMonitor logs when it is built) and on the one the entry point gives the source."""
+    if parsed_args.command in QUIET_COMMANDS and not debug_logging(parsed_args):
+        for name in ("airbyte", f"airbyte.{source.name}"):  # as AirbyteEntrypoint names them
+            logging.getLogger(name).addFilter(CdkDiagnostics())
 
 
 def write_bytes(lines: bytes) -> None:
@@ -179,11 +210,14 @@ def run() -> None:
     except FileNotFoundError:
         print(_dump(config_error(NO_TEMP_DIR_MESSAGE).as_airbyte_message()), flush=True)
         sys.exit(1)
-    entrypoint = Entrypoint(SourceCloudwatchLogs(output=BatchedRecords()))  # the one output decision (output.py)
+    parsed_args = Entrypoint.parse_args(sys.argv[1:])
+    source = SourceCloudwatchLogs(output=BatchedRecords())  # the one output decision (output.py)
+    quiet_cdk_diagnostics(parsed_args, source)  # before the entry point is built: it logs then
+    entrypoint = Entrypoint(source)
     try:
         with PRINT_BUFFER:  # as the CDK's launch(): one buffer serialises every writer, flushed every 0.1 s
             write = PRINT_BUFFER.write
-            for message in entrypoint.lines(entrypoint.parse_args(sys.argv[1:])):
+            for message in entrypoint.lines(parsed_args):
                 if isinstance(message, bytes):
                     write_bytes(message)
                 else:
