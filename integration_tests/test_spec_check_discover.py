@@ -211,3 +211,24 @@ def test_check_answers_promptly_when_the_endpoint_never_answers(tmp_path: Path) 
         f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{url}/"'
     )
     assert took < 60
+
+
+def test_discover_fails_promptly_when_the_endpoint_never_answers(tmp_path: Path) -> None:
+    """Issue 24: before, discover ran for more than 5 minutes here (10 attempts x a 60 s read timeout); now it has
+    a bound of its own (DISCOVER_MAX_ATTEMPTS x DISCOVER_READ_TIMEOUT_S, about 30 s). Faked: nothing; a socket that
+    accepts connections and never reads them. The bound is loose on purpose (CI machines vary)."""
+    with silent_endpoint() as url:
+        started = time.monotonic()
+        out = run_connector("discover", tmp_path, config(url), timeout=120)
+        took = time.monotonic() - started
+    assert out.returncode == 1
+    assert out.of("CATALOG") == []
+    (error,) = out.errors
+    assert error["failure_type"] == "system_error"  # transient: the platform retries
+    assert error["message"] == (
+        f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{url}/": the endpoint accepted the '
+        "connection but sent no answer in time. Check that endpoint_url, if set, is an AWS endpoint (or a VPC "
+        "endpoint or proxy that forwards to one) that answers, and that no firewall or proxy on the way holds "
+        "connections open."
+    )
+    assert took < 60

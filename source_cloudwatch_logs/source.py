@@ -24,7 +24,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_cloudwatch_logs.aws.client import connect
+from source_cloudwatch_logs.aws.client import DISCOVER_MAX_ATTEMPTS, DISCOVER_READ_TIMEOUT_S, connect
 from source_cloudwatch_logs.aws.log_groups import LogGroups
 from source_cloudwatch_logs.check import check_connection
 from source_cloudwatch_logs.discovery import MergedDefinition, discover_streams
@@ -85,7 +85,10 @@ class SourceCloudwatchLogs(Source):
     @airbyte_errors()
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         settings = parse_config(config)
-        discovery = discover_streams(LogGroups(logs=connect(aws_settings(settings))), settings, logger)
+        logs = connect(
+            aws_settings(settings), max_attempts=DISCOVER_MAX_ATTEMPTS, read_timeout_s=DISCOVER_READ_TIMEOUT_S
+        )
+        discovery = discover_streams(LogGroups(logs=logs), settings, logger)
         names = [stream.name for stream in discovery.streams]
         for problem in destination_name_problems(names):
             logger.warning(problem)

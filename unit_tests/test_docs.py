@@ -17,6 +17,8 @@ from source_cloudwatch_logs.aws.client import (
     CHECK_MAX_ATTEMPTS,
     CHECK_READ_TIMEOUT_S,
     CONNECT_TIMEOUT_S,
+    DISCOVER_MAX_ATTEMPTS,
+    DISCOVER_READ_TIMEOUT_S,
     READ_MAX_ATTEMPTS,
     READ_TIMEOUT_S,
     RETRY_MODE,
@@ -74,6 +76,7 @@ SESSION_SCHEMA = CloudWatchLogsConfig.model_json_schema()["properties"]["session
 SESSION_MIN_S: int = SESSION_SCHEMA["minimum"]
 SESSION_MAX_S: int = SESSION_SCHEMA["maximum"]
 CHECK_WORST_S = CHECK_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + CHECK_READ_TIMEOUT_S)
+DISCOVER_WORST_S = DISCOVER_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + DISCOVER_READ_TIMEOUT_S)
 SYNC_WORST_MIN = round(READ_MAX_ATTEMPTS * (CONNECT_TIMEOUT_S + READ_TIMEOUT_S) / 60)
 DAY_MS = 86_400_000
 
@@ -91,6 +94,9 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     ),
     (r"a sync allows (\d+) attempts and (\d+) s per read", (READ_MAX_ATTEMPTS, READ_TIMEOUT_S)),
     (r"fails a sync after about (\d+) minutes", (SYNC_WORST_MIN,)),
+    (r"a DescribeLogGroups page of (\d+) at a time", (DESCRIBE_PAGE_SIZE,)),
+    (r"allows (\d+) attempts of (\d+) s per page", (DISCOVER_MAX_ATTEMPTS, DISCOVER_READ_TIMEOUT_S)),
+    (r"on a silent endpoint it fails within about (\d+) s", (DISCOVER_WORST_S,)),
     (r"`log_stream_names` \(at most (\d+)\)", (MAX_LOG_STREAM_NAMES,)),
     (r"12-digit IDs, at most (\d+)\)", (MAX_ACCOUNT_IDENTIFIERS,)),
     (r"\(at most (\d+), DescribeLogGroups' limit\)", (MAX_ACCOUNT_IDENTIFIERS,)),

@@ -28,6 +28,11 @@ CHECK_MAX_ATTEMPTS = 2  # check should answer quickly, even against an unreachab
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60  # a full 1 MB page can take seconds; a silent endpoint costs attempts x this in a sync
 CHECK_READ_TIMEOUT_S = 10  # check answers within about CHECK_MAX_ATTEMPTS x (connect + read timeout)
+# discover lists every group: 10,000 groups are 200 DescribeLogGroups pages that each answer in well under a
+# second, so check's short read timeout fits; one more attempt than check rides out a throttled page. A silent
+# endpoint fails it within DISCOVER_MAX_ATTEMPTS x (connect + read timeout), a minute at worst (a schema refresh).
+DISCOVER_MAX_ATTEMPTS = 3
+DISCOVER_READ_TIMEOUT_S = CHECK_READ_TIMEOUT_S
 USER_AGENT = "airbyte-source-cloudwatch-logs"
 
 

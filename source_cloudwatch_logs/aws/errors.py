@@ -22,6 +22,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     ProfileNotFound,
+    ReadTimeoutError,
 )
 
 
@@ -274,6 +275,14 @@ def explain(error: BaseException, failure: Failure) -> str:
         return (
             f"Could not reach CloudWatch Logs at {failure.endpoint}: check that region_name "
             f"('{failure.region}') is a real AWS region and endpoint_url, if set, is reachable."
+        )
+    if isinstance(error, ReadTimeoutError):
+        failed = str(error.kwargs.get("endpoint_url") or failure.endpoint)
+        setting = "endpoint_url" if failed.startswith(failure.endpoint.rstrip("/")) else "sts_endpoint_url"
+        return (
+            f"{failure.action} failed: {error}: the endpoint accepted the connection but sent no answer in time. "
+            f"Check that {setting}, if set, is an AWS endpoint (or a VPC endpoint or proxy that forwards to one) "
+            "that answers, and that no firewall or proxy on the way holds connections open."
         )
     if isinstance(error, ClientError):
         if is_assume_role_error(error):

@@ -4,7 +4,7 @@ TRANSIENT. AWS's error shapes are built by hand (botocore's ClientError), as AWS
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import EndpointConnectionError, ProfileNotFound
+from botocore.exceptions import EndpointConnectionError, ProfileNotFound, ReadTimeoutError
 
 from source_cloudwatch_logs.aws.errors import Action, Failure, Fault, explain, fault_of
 from unit_tests.conftest import DENIED, ROLE, role_error, sts_error
@@ -129,6 +129,23 @@ def test_unreachable_sts_and_logs_endpoints_are_told_apart() -> None:
         "region and endpoint_url, if set, is reachable."
     )
     assert fault_of(sts) == fault_of(logs) == Fault.CONFIG
+
+
+def test_an_endpoint_that_never_answers_is_named_with_the_setting_to_check() -> None:
+    """Issue 24: discover and check end on a read timeout against a silent endpoint (a hung proxy, a wrong port)."""
+    endpoint = "http://10.0.0.5:4566"
+    logs = ReadTimeoutError(endpoint_url=f"{endpoint}/")
+    sts = ReadTimeoutError(endpoint_url="https://sts.example.test/")
+    failure = Failure(Action.DESCRIBE_LOG_GROUPS, "us-east-1", endpoint)
+    assert explain(logs, failure) == (
+        f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{endpoint}/": the endpoint accepted the '
+        "connection but sent no answer in time. Check that endpoint_url, if set, is an AWS endpoint (or a VPC "
+        "endpoint or proxy that forwards to one) that answers, and that no firewall or proxy on the way holds "
+        "connections open."
+    )
+    assert "https://sts.example.test/" in explain(sts, failure)
+    assert "Check that sts_endpoint_url, if set," in explain(sts, failure)
+    assert fault_of(logs) == Fault.TRANSIENT  # an outage may end: the platform retries
 
 
 def test_a_missing_profile_is_a_config_error() -> None:
