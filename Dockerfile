@@ -49,7 +49,7 @@ WORKDIR /airbyte/integration_code
 USER airbyte
 
 LABEL io.airbyte.name="airbyte/source-cloudwatch-logs" \
-      io.airbyte.version="0.1.0" \
+      io.airbyte.version="0.2.0" \
       org.opencontainers.image.title="source-cloudwatch-logs" \
       org.opencontainers.image.description="Airbyte source connector for AWS CloudWatch Logs" \
       org.opencontainers.image.licenses="MIT"

@@ -217,7 +217,7 @@ def print_real_account_help() -> None:
     ab.get_source("source-cloudwatch-logs", config=config,
                   local_executable=".venv/bin/source-cloudwatch-logs").read()
   In Airbyte: Settings > Sources > New connector > "Add a new Docker connector",
-    image airbyte/source-cloudwatch-logs, tag 0.1.0 (see README.md)."""
+    image airbyte/source-cloudwatch-logs, tag 0.2.0 (see README.md)."""
     )
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.docker
 def test_image_metadata(connector_image: str) -> None:
     inspected = json.loads(docker.docker("image", "inspect", connector_image, check=True).stdout)[0]["Config"]
     assert inspected["Labels"]["io.airbyte.name"] == "airbyte/source-cloudwatch-logs"
-    assert inspected["Labels"]["io.airbyte.version"] == "0.1.0"
+    assert inspected["Labels"]["io.airbyte.version"] == "0.2.0"
     assert inspected["Entrypoint"] == ["source-cloudwatch-logs"]
     assert "AIRBYTE_ENTRYPOINT=source-cloudwatch-logs" in inspected["Env"]
     assert inspected["User"] == "airbyte"

@@ -39,7 +39,21 @@ def dockerfile_default_base_image() -> str:
 
 
 def test_versions_agree() -> None:
-    assert metadata()["dockerImageTag"] == pyproject_version() == dockerfile_label("io.airbyte.version") == "0.1.0"
+    assert metadata()["dockerImageTag"] == pyproject_version() == dockerfile_label("io.airbyte.version") == "0.2.0"
+
+
+def test_docs_quote_this_release() -> None:
+    """The image tags the setup instructions quote, and the changelog's newest row, are this version."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    tags = {tag for page in pages for tag in re.findall(r"source-cloudwatch-logs:(\d+\.\d+\.\d+)", page.read_text())}
+    assert tags == {pyproject_version()}
+    tag_field = re.search(r"tag `(\d+\.\d+\.\d+)`", (ROOT / "docs" / "setup.md").read_text())
+    assert tag_field is not None and tag_field.group(1) == pyproject_version()
+    rows = re.findall(
+        r"(?m)^\| (\d+\.\d+\.\d+) \| (\d{4}-\d{2}-\d{2}) \|", (ROOT / "docs" / "changelog.md").read_text()
+    )
+    assert rows[0][0] == pyproject_version()
+    assert rows == sorted(rows, key=lambda row: tuple(map(int, row[0].split("."))), reverse=True)
 
 
 def test_image_name_agrees() -> None:
