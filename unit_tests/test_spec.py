@@ -132,7 +132,8 @@ def test_a_report_is_one_choice_of_branches_with_titles() -> None:
     report = connection_specification()["properties"]["custom_log_reports"]["items"]
     branches = report["oneOf"]
 
-    assert report["type"] == "object" and "properties" not in report
+    assert report["type"] == "object" and report["required"] == ["name"]
+    assert list(report["properties"]) == list(CustomLogReport.model_fields)  # typing every key, whatever the branch
     assert [branch["title"] for branch in branches] == [
         "One log group: events, optionally filtered",
         "One log group: Logs Insights query",
@@ -279,7 +280,8 @@ def test_spec_descriptions_are_one_paragraph_and_say_what_the_code_does() -> Non
     collect(spec)
     branches = spec["properties"]["custom_log_reports"]["items"]["oneOf"]
     in_branches = sum(len(branch["properties"]) for branch in branches)  # report_kind has none
-    assert len(descriptions) == len(spec["properties"]) + 1 + in_branches
+    report_fields = len(CustomLogReport.model_fields)
+    assert len(descriptions) == len(spec["properties"]) + 1 + report_fields + in_branches
     for description in descriptions:
         assert description == " ".join(description.split()) and "\\" not in description, description
     reports = spec["properties"]["custom_log_reports"]

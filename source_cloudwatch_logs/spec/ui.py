@@ -9,7 +9,8 @@ The top level is cut into the cards of `GROUPS` (`groups` on the spec, `group` o
 within each card; the model's field order does not matter). `ALWAYS_SHOWN` fields stay out of the card's
 collapsed "Optional fields". A custom report is one `oneOf`: the UI shows one choice per object, so each branch
 is a pair (which log groups: one, a prefix or a list) x (how: events narrowed by stream and filter pattern, or a
-Logs Insights query), chosen by `report_kind`, a key the UI writes and the model ignores. Each branch lists the
+Logs Insights query), chosen by `report_kind`, a key the UI writes and the model ignores; the report keeps its
+`properties` and `required` beside the `oneOf` (the UI reads only the branches). Each branch lists the
 keys it shows and, beside them, which settings it needs set and which unset, in the model's terms (blank is
 unset), so any flat report the model accepts, with or without `report_kind`, matches exactly one branch.
 
@@ -150,7 +151,7 @@ def _report_choice(report: dict[str, Any]) -> dict[str, Any]:
                 "allOf": [_is_set(name) for name in needed] + [{"not": _is_set(name)} for name in unset],
             }
             branches.append(branch)
-    return {key: report[key] for key in ("title", "description", "type")} | {"oneOf": branches}
+    return report | {"oneOf": branches}  # its `properties` still type every key; the UI shows the branches
 
 
 def _is_set(name: str) -> dict[str, Any]:
