@@ -25,6 +25,16 @@ def test_spec(tmp_path: Path) -> None:
     assert schema["required"] == ["region_name"]
     assert schema["properties"]["aws_secret_access_key"]["airbyte_secret"] is True
     assert spec["spec"]["documentationUrl"].startswith("https://")
+    # The form grouped by task (issue 24; unit_tests/test_spec.py pins the cards and the report's choices).
+    assert [group["title"] for group in schema["groups"]] == [
+        "Connection and credentials",
+        "What to replicate",
+        "Records",
+        "Late events",
+        "Pacing and Logs Insights",
+    ]
+    assert {field["group"] for field in schema["properties"].values()} == {group["id"] for group in schema["groups"]}
+    assert len(schema["properties"]["custom_log_reports"]["items"]["oneOf"]) == 6
 
 
 def test_check_succeeds_when_groups_can_be_listed_and_read(tmp_path: Path, logs: Any, endpoint: str) -> None:

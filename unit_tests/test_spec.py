@@ -3,10 +3,14 @@ clear message naming the field for every bad input (spec/errors.py)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import get_secret_paths
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.aws.client import client_config
@@ -37,24 +41,227 @@ def test_spec_renders_plain_types_secrets_and_order() -> None:
         "aws_secret_access_key",
         "aws_session_token",
     }
-    report = properties["custom_log_reports"]["items"]
-    for fields, model in ((properties, CloudWatchLogsConfig), (report["properties"], CustomLogReport)):
-        assert list(fields) == list(model.model_fields)  # the UI shows the fields in the order the model declares
-        assert [field["order"] for field in fields.values()] == list(range(len(fields)))
-        assert all(field.get("title") and field.get("description") for field in fields.values())
-    # One of log_group_name, log_group_prefix and log_group_names is required: the model says which is missing.
-    assert report["type"] == "object" and report["required"] == ["name"]
+    assert list(properties) == list(CloudWatchLogsConfig.model_fields)
+    assert all(field.get("title") and field.get("description") for field in properties.values())
     assert properties["session_duration"] == {
         "default": 3600,
         "description": properties["session_duration"]["description"],
+        "group": "connection",
         "maximum": 43200,
         "minimum": 900,
-        "order": 6,
+        "order": 7,
         "title": "Role Session Duration",
         "type": "integer",
     }
     assert properties["start_date"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+    assert get_secret_paths(spec) == [["aws_access_key_id"], ["aws_secret_access_key"], ["aws_session_token"]]
     assert connection_specification() == spec  # rendering twice gives the same (no shared mutable state)
+
+
+# The form as the issue asked for it (issue 24): cards in this order, fields in this order within each card.
+FORM = {
+    "Connection and credentials": [
+        "region_name",
+        "endpoint_url",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "role_arn",
+        "role_external_id",
+        "session_duration",
+        "sts_endpoint_url",
+    ],
+    "What to replicate": [
+        "log_group_prefix",
+        "custom_log_reports",
+        "include_linked_accounts",
+        "account_identifiers",
+        "start_date",
+    ],
+    "Records": ["message_format", "vpc_flow_log_format"],
+    "Late events": ["ingestion_delay_seconds", "lookback_window_seconds", "max_lookback_seconds"],
+    "Pacing and Logs Insights": ["requests_per_second", "num_workers", "max_concurrent_queries"],
+}
+
+
+def rendered_form(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """The cards and their fields as the Airbyte UI lays them out: the cards in the order of `groups`, a field in
+    the card its `group` names, fields sorted by `order` (connector-specification-reference, "Grouping fields")."""
+    cards: dict[str, list[tuple[int, str]]] = {group["id"]: [] for group in spec["groups"]}
+    for name, field in spec["properties"].items():
+        cards[field["group"]].append((field["order"], name))
+    titles = {group["id"]: group["title"] for group in spec["groups"]}
+    return {titles[group]: [name for _order, name in sorted(fields)] for group, fields in cards.items()}
+
+
+def test_the_form_is_grouped_by_task_as_the_ui_reads_it() -> None:
+    spec = connection_specification()
+    properties = spec["properties"]
+    groups = [group["id"] for group in spec["groups"]]
+
+    assert len(set(groups)) == len(groups) and all(group["title"] for group in spec["groups"])
+    assert all(isinstance(field["group"], str) and field["group"] in groups for field in properties.values())
+    assert rendered_form(spec) == FORM  # each property in exactly one card, in this order
+    for group in groups:  # orders in sequence within each card (the UI refuses duplicates in a group)
+        orders = sorted(field["order"] for field in properties.values() if field["group"] == group)
+        assert orders == list(range(len(orders))), group
+    shown = {name for name, field in properties.items() if field.get("always_show")}
+    assert shown == {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "log_group_prefix",
+        "custom_log_reports",
+        "start_date",
+        "message_format",
+    }
+    nested = [field["items"] for field in properties.values() if "items" in field]
+    assert "group" not in keys_within(nested)  # `group` is read on top-level properties only
+
+
+def keys_within(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node).union(*(keys_within(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(keys_within(value) for value in node))
+    return set()
+
+
+def test_a_report_is_one_choice_of_branches_with_titles() -> None:
+    """The UI's rules for `oneOf` (connector-specification-reference, "Using oneOf"): on an object, every branch
+    an object, one `const` string key present in every branch with a value unique to it."""
+    report = connection_specification()["properties"]["custom_log_reports"]["items"]
+    branches = report["oneOf"]
+
+    assert report["type"] == "object" and report["required"] == ["name"]
+    assert list(report["properties"]) == list(CustomLogReport.model_fields)  # typing every key, whatever the branch
+    assert [branch["title"] for branch in branches] == [
+        "One log group: events, optionally filtered",
+        "One log group: Logs Insights query",
+        "Log groups by prefix, one stream: events, optionally filtered",
+        "Log groups by prefix, one stream: Logs Insights query",
+        "Listed log groups, one stream: events, optionally filtered",
+        "Listed log groups, one stream: Logs Insights query",
+    ]
+    kinds = [branch["properties"]["report_kind"]["const"] for branch in branches]
+    assert len(set(kinds)) == len(kinds) == 6
+    for branch in branches:
+        fields = branch["properties"]
+        assert branch["type"] == "object" and branch["description"] == " ".join(branch["description"].split())
+        assert [field["order"] for field in fields.values()] == list(range(len(fields)))
+        assert "report_kind" not in branch["required"]  # configs written before the choice existed match too
+        selectors = {"log_group_name", "log_group_prefix", "log_group_names"} & set(fields)
+        assert len(selectors) == 1 and branch["required"] == [
+            "name",
+            *selectors,
+            *(["query"] if "query" in fields else []),
+        ]
+        assert ("query" in fields) != bool(
+            {"log_stream_names", "log_stream_name_prefix", "filter_pattern"} & set(fields)
+        )
+        for name in list(fields)[1:]:
+            assert name in CustomLogReport.model_fields and fields[name]["title"] and fields[name]["description"]
+    shown = {name for branch in branches for name in branch["properties"]} - {"report_kind"}
+    assert shown == set(CustomLogReport.model_fields)
+
+
+def report_kinds(config: dict[str, Any]) -> list[str]:
+    """The branch each report matches (validating the whole config with jsonschema first)."""
+    spec = connection_specification()
+    jsonschema.Draft7Validator(spec).validate(config)
+    branches = spec["properties"]["custom_log_reports"]["items"]["oneOf"]
+    kinds = []
+    for report in config.get("custom_log_reports") or []:
+        matches = [
+            b["properties"]["report_kind"]["const"] for b in branches if jsonschema.Draft7Validator(b).is_valid(report)
+        ]
+        assert len(matches) == 1, matches
+        kinds += matches
+    return kinds
+
+
+INTEGRATION = Path(__file__).parent.parent / "integration_tests"
+OLDER_CONNECTOR_SAMPLE = {  # the shape of the older Airbyte connector's integration_tests/sample_config.json
+    "region_name": "eu-central-1",
+    "custom_log_reports": [{"name": "app_logs", "log_group_name": "app", "filter_pattern": "?ERROR ?WARN"}],
+}
+OLDER_CONNECTOR_UI_DEFAULTS = {  # what the older spec's defaults ("" and []) leave in a config its form saved
+    "region_name": "eu-central-1",
+    "role_arn": "",
+    "log_group_prefix": "",
+    "custom_log_reports": [{"name": "r", "log_group_name": "g", "log_stream_names": [], "filter_pattern": ""}],
+}
+FIRST_RELEASE_SAMPLE = {  # 0.1.0's integration_tests/sample_config.json, values changed
+    "region_name": "us-east-1",
+    "aws_access_key_id": "AKIDEXAMPLE",
+    "aws_secret_access_key": "secret-example",
+    "role_arn": "arn:aws:iam::123456789012:role/reader",
+    "role_external_id": "external-id",
+    "log_group_prefix": "/aws/",
+    "custom_log_reports": [{"name": "errors", "log_group_name": "/aws/api/access", "filter_pattern": "{ $.s >= 500 }"}],
+    "start_date": "2026-01-01T00:00:00Z",
+    "ingestion_delay_seconds": 300,
+    "lookback_window_seconds": 600,
+}
+FIRST_RELEASE_INVALID = {  # 0.1.0's integration_tests/invalid_config.json: a valid config, an unreachable endpoint
+    "region_name": "us-east-1",
+    "aws_access_key_id": "invalid-key",
+    "aws_secret_access_key": "invalid-secret",
+    "endpoint_url": "http://127.0.0.1:1",
+}
+
+
+@pytest.mark.parametrize(
+    ("config", "kinds"),
+    [
+        (OLDER_CONNECTOR_SAMPLE, ["group_events"]),
+        (OLDER_CONNECTOR_UI_DEFAULTS, ["group_events"]),
+        (FIRST_RELEASE_SAMPLE, ["group_events"]),
+        (FIRST_RELEASE_INVALID, []),
+        (json.loads((INTEGRATION / "sample_config.json").read_text()), ["group_events"]),
+        (json.loads((INTEGRATION / "invalid_config.json").read_text()), []),
+        (
+            {
+                **BASE,
+                "custom_log_reports": [
+                    {"name": "a", "log_group_name": "g", "log_group_prefix": " ", "log_group_names": [], "query": ""},
+                    {"name": "b", "log_group_name": "g", "query": "fields a | filter b > 1", "filter_pattern": ""},
+                    {"name": "c", "log_group_prefix": "/aws/", "log_stream_name_prefix": "web"},
+                    {"name": "d", "log_group_prefix": "/aws/", "query": "fields a", "log_stream_names": []},
+                    {"name": "e", "log_group_names": ["x", "y"], "log_stream_names": ["s"]},
+                    {"name": "f", "log_group_names": ["x"], "query": "fields a", "report_kind": "names_query"},
+                ],
+            },
+            ["group_events", "group_query", "prefix_events", "prefix_query", "names_events", "names_query"],
+        ),
+    ],
+)
+def test_older_and_0_1_0_configs_match_the_spec_and_parse(config: dict[str, Any], kinds: list[str]) -> None:
+    """Configs keep their flat keys: each report matches exactly one branch, with or without `report_kind`."""
+    assert report_kinds(config) == kinds
+    parsed = parse_config(config)
+    assert [report.name for report in parsed.custom_log_reports or []] == [
+        report["name"] for report in config.get("custom_log_reports") or []
+    ]
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"name": "r"},
+        {"name": "r", "log_group_name": " "},
+        {"name": "r", "log_group_name": "g", "log_group_prefix": "/aws/"},
+        {"name": "r", "log_group_name": "g", "log_group_names": ["h"]},
+        {"name": "r", "log_group_name": "g", "query": "fields a", "filter_pattern": "ERROR"},
+        {"name": "r", "log_group_prefix": "/aws/", "query": "fields a", "log_stream_names": ["s"]},
+        {"name": "r", "log_group_name": "g", "report_kind": "prefix_events"},
+    ],
+)
+def test_reports_the_model_refuses_match_no_branch(report: dict[str, Any]) -> None:
+    config = {**BASE, "custom_log_reports": [report]}
+    assert not jsonschema.Draft7Validator(connection_specification()).is_valid(config)
+    if "report_kind" not in report:  # the model ignores the key the UI writes; the settings decide
+        with pytest.raises(AirbyteTracedException):
+            parse_config(config)
 
 
 def test_spec_descriptions_are_one_paragraph_and_say_what_the_code_does() -> None:
@@ -71,14 +278,21 @@ def test_spec_descriptions_are_one_paragraph_and_say_what_the_code_does() -> Non
                 collect(value)
 
     collect(spec)
-    assert len(descriptions) == len(spec["properties"]) + 1 + len(CustomLogReport.model_fields)
+    branches = spec["properties"]["custom_log_reports"]["items"]["oneOf"]
+    in_branches = sum(len(branch["properties"]) for branch in branches)  # report_kind has none
+    report_fields = len(CustomLogReport.model_fields)
+    assert len(descriptions) == len(spec["properties"]) + 1 + report_fields + in_branches
     for description in descriptions:
         assert description == " ".join(description.split()) and "\\" not in description, description
     reports = spec["properties"]["custom_log_reports"]
     for text in (reports["description"], reports["items"]["description"]):
         assert all(words in text for words in ("one log group", "prefix", "names or ARNs", "Logs Insights query"))
-    query = reports["items"]["properties"]["query"]["description"]
-    assert all(f" {command}" in query for command in REFUSED_COMMANDS)
+    for branch in branches:
+        if "query" in branch["properties"]:
+            query = branch["properties"]["query"]["description"]
+            assert all(f" {command}" in query for command in REFUSED_COMMANDS)
+        for field in branch["properties"].values():
+            assert "Instead of" not in field.get("description", "")  # the choice is the branch now
 
 
 def test_a_config_of_the_older_connector_parses_unchanged() -> None:

@@ -91,21 +91,21 @@ class CustomLogReport(BaseModel):
     log_group_name: str | None = _field(
         "Log Group Name",
         "The log group to read: its name, or its ARN for a linked source account's group "
-        "(arn:aws:logs:<region>:<account id>:log-group:<name>). Or, for one stream over many log groups, set "
-        "Log Group Prefix or Log Group Names instead.",
+        "(arn:aws:logs:<region>:<account id>:log-group:<name>). Set one of Log Group Name, Log Group Prefix "
+        "and Log Group Names.",
         examples=["/aws/lambda/checkout"],
     )
     log_group_prefix: str | None = _field(
         "Log Group Prefix (merged stream)",
-        "Instead of Log Group Name: one stream over every log group whose name starts with this prefix, those of "
-        "today and those created later; records keep logGroupName. Each log group keeps its own position in the "
-        "stream's state.",
+        "One stream over every log group whose name starts with this prefix, those of today and those created "
+        "later; records keep logGroupName. Each log group keeps its own position in the stream's state.",
         examples=["/aws/lambda/"],
     )
     log_group_names: list[str] | None = _field(
         "Log Group Names (merged stream)",
-        "Instead of Log Group Name: one stream over these log groups: names of the account's own groups, or ARNs "
-        "of linked source accounts' groups (arn:aws:logs:<region>:<account id>:log-group:<name>).",
+        "One stream over these log groups: names of the account's own groups, or ARNs of linked source accounts' "
+        "groups (arn:aws:logs:<region>:<account id>:log-group:<name>). Each keeps its own position in the stream's "
+        "state.",
         examples=[["/aws/lambda/orders", "/aws/lambda/payments"]],
     )
     message_format: Literal["raw", "json", "auto"] | None = _field(
@@ -332,8 +332,8 @@ class CloudWatchLogsConfig(BaseModel):
 
     sts_endpoint_url: str | None = _field(
         "STS Endpoint URL",
-        "Custom STS endpoint for assuming role_arn, e.g. an STS VPC endpoint. Leave empty for AWS's regional STS "
-        "endpoint (or AWS_ENDPOINT_URL_STS). Endpoint URL above is not used for STS.",
+        "Custom STS endpoint for assuming the AWS Role ARN, e.g. an STS VPC endpoint. Leave empty for AWS's "
+        "regional STS endpoint (or AWS_ENDPOINT_URL_STS). Endpoint URL is not used for STS.",
         examples=["https://vpce-0123-abcd.sts.us-east-1.vpce.amazonaws.com"],
     )
 
