@@ -16,9 +16,11 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer
 from botocore.retries.standard import ExponentialBackoff
 
 from source_cloudwatch_logs.aws.client import READ_MAX_ATTEMPTS
+from source_cloudwatch_logs.aws.waits import RATE_LIMITED_AFTER_S
 from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from testkit.aws_http import aws_json
 from testkit.connector import Run, config, discovered_catalog, read_in_process, read_with_kill
@@ -134,6 +136,80 @@ def test_a_throttling_storm_mid_sync_then_recovery_loses_nothing(fake: FakeCloud
     assert throttled > 0, context
     assert fake.calls["FilterLogEvents"] - before > storm["calls_at_end"], context
     assert _summary_counts(run) == (throttled, 0), context
+
+
+LIMITED_SHAPES = [GroupShape(f"/limited/{n}", events=1_500, streams=2) for n in range(2)]
+LIMITED_STORM_S = 2 * RATE_LIMITED_AFTER_S
+
+
+def _status_messages(run: Run, stream: str) -> list[dict[str, Any]]:
+    return [
+        m["trace"]["stream_status"]
+        for m in run.of("TRACE")
+        if m["trace"]["type"] == "STREAM_STATUS" and m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+    ]
+
+
+def test_a_stream_waiting_for_the_quota_says_rate_limited_then_running_then_completes(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Faked: every logs call is answered with HTTP 400 ThrottlingException for twice RATE_LIMITED_AFTER_S (10 s),
+    starting once the read has made 5 FilterLogEvents calls; pages of at most 100 events and 20 ms latency keep
+    both streams reading before and after. Each stream's calls wait through botocore's backoff for longer than
+    RATE_LIMITED_AFTER_S: it says RUNNING with the reason RATE_LIMITED (once), then a plain RUNNING when a call
+    of it is answered, then COMPLETE, and nothing after. The CDK reads every message back
+    (AirbyteMessageSerializer), its entry point's record counts on STATE are the records, and every event is
+    delivered."""
+    groups, reference = _seed(fake, LIMITED_SHAPES, seed=24)
+    connector_config = config(fake.url, **FAST)
+    catalog = discovered_catalog(connector_config)
+    fake.plan.page_event_cap = 100
+    fake.plan.latency_s = 0.02
+    before = fake.calls["FilterLogEvents"]
+    storm: dict[str, float] = {}
+
+    def weather() -> None:
+        deadline = time.monotonic() + 120
+        while fake.calls["FilterLogEvents"] < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        fake.plan.throttle_all = True
+        storm["began_ms"] = time.time() * 1000
+        time.sleep(LIMITED_STORM_S)
+        fake.plan.throttle_all = False
+        storm["ended_ms"] = time.time() * 1000
+
+    thread = threading.Thread(target=weather, name="throttling-storm", daemon=True)
+    thread.start()
+    run = read_with_kill(tmp_path, connector_config, catalog)
+    thread.join(timeout=LIMITED_STORM_S + 10)
+
+    context = f"storm {storm}, {fake.throttles['FilterLogEvents']} throttled answers; {run.describe()}"
+    assert "ended_ms" in storm, context
+    assert run.returncode == 0 and run.errors == [], context
+    ledger = _ledger(reference, groups, [run])
+    assert ledger.violations == [], context + "\n" + "\n".join(ledger.violations)
+    assert {r["data"]["eventId"] for r in run.records} == set(reference), context
+    # Every message reads back as the CDK's own model (what the CDK and PyAirbyte parse output with).
+    for message in run.messages:
+        AirbyteMessageSerializer.load(message)
+    for group in groups:
+        statuses = _status_messages(run, group)
+        kinds = [(s["status"], [r["type"] for r in s.get("reasons") or []]) for s in statuses]
+        limited = [i for i, kind in enumerate(kinds) if kind == ("RUNNING", ["RATE_LIMITED"])]
+        assert limited, (group, kinds, context)
+        assert kinds[0] == ("STARTED", []) and kinds[-1] == ("COMPLETE", []), (group, kinds)
+        assert kinds.count(("COMPLETE", [])) == 1, (group, kinds)
+        # Once per waiting stretch: a plain RUNNING between two RATE_LIMITED, and one after the last.
+        for first, second in zip(limited, [*limited[1:], len(kinds) - 1], strict=True):
+            assert ("RUNNING", []) in kinds[first + 1 : second], (group, kinds)
+        reset_ms = statuses[limited[0]]["reasons"][0]["rate_limited"]["quota_reset"]
+        assert storm["began_ms"] < reset_ms < storm["ended_ms"] + 60_000, (group, reset_ms, storm)
+        counted = sum(
+            m["state"]["sourceStats"]["recordCount"]
+            for m in run.of("STATE")
+            if m["state"]["stream"]["stream_descriptor"]["name"] == group
+        )
+        assert counted == len(run.records_of(group)), (group, counted)
 
 
 def _throttle_group_from(

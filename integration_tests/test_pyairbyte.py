@@ -10,15 +10,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer
+from airbyte_cdk.sources.message import InMemoryMessageRepository
 
+from source_cloudwatch_logs.aws.waits import RATE_LIMITED_AFTER_S
+from source_cloudwatch_logs.statuses import WaitStatuses
 from testkit import ROOT
 from testkit.connector import ENTRY_POINT, config
-from testkit.seeding import DAY, Event, now_ms, put_events
+from testkit.fake_logs import FakeCloudWatch
+from testkit.seeding import DAY, Event, logs_client, now_ms, put_events
 
 pytestmark = pytest.mark.pyairbyte
 
@@ -181,3 +187,78 @@ def test_pyairbyte_writes_a_merged_stream_to_one_table_with_typed_parsed_columns
     assert types["message_json"] == "JSON" and types["message"] == "VARCHAR"
     access_types = result["tables"]["_aws_apigateway_shop"]["types"]
     assert (access_types["apigw_status"], access_types["apigw_path"]) == ("BIGINT", "VARCHAR")
+
+
+def test_pyairbyte_reads_through_a_throttling_storm_that_the_connector_reports_as_rate_limited(
+    pyairbyte_python: Path, fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    """Issue 24. Faked: every logs call of the fake is throttled (HTTP 400 ThrottlingException) for twice
+    RATE_LIMITED_AFTER_S once the read has made its first FilterLogEvents call, with pages of at most 10 events:
+    the stream waits past RATE_LIMITED_AFTER_S and says RUNNING with the reason RATE_LIMITED, then RUNNING
+    (integration_tests/test_faults.py shows those messages). PyAirbyte, with its own CDK, takes them and writes
+    every record."""
+    base = now_ms() - DAY
+    events = [(base + i, f"event {i}") for i in range(60)]
+    put_events(logs_client(fake.url), "app/limited", "s1", events)
+    fake.plan.page_event_cap = 10
+    fake.plan.latency_s = 0.02
+    before = fake.calls["FilterLogEvents"]
+    storm: dict[str, int] = {}
+
+    def weather() -> None:
+        deadline = time.monotonic() + 300
+        while fake.calls["FilterLogEvents"] <= before + 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        fake.plan.throttle_all = True
+        storm["throttled_from"] = fake.throttles["FilterLogEvents"]
+        time.sleep(2 * RATE_LIMITED_AFTER_S)
+        fake.plan.throttle_all = False
+        storm["throttled"] = fake.throttles["FilterLogEvents"] - storm["throttled_from"]
+
+    thread = threading.Thread(target=weather, name="throttling-storm", daemon=True)
+    thread.start()
+    settings = config(fake.url, requests_per_second=1000)
+    result = run_pyairbyte(
+        pyairbyte_python,
+        tmp_path,
+        {"config": settings, "cache_dir": str(tmp_path / "cache"), "local_executable": str(ENTRY_POINT)},
+    )
+    thread.join(timeout=5)
+
+    assert storm.get("throttled", 0) > 0, storm  # the storm hit the read
+    assert result["processed_records"] == len(events)
+    assert table_rows(result, "app_limited") == rows(events, "s1", "app/limited")
+
+
+PARSE_WITH_PYAIRBYTE = """
+import json, sys
+from airbyte_protocol.models import AirbyteMessage
+for line in sys.stdin:
+    status = AirbyteMessage.model_validate_json(line).trace.stream_status
+    reasons = [(r.type.value, r.rate_limited and r.rate_limited.quota_reset) for r in status.reasons or []]
+    print(json.dumps([status.stream_descriptor.name, status.status.value, reasons]))
+"""
+
+
+def test_pyairbyte_parses_the_rate_limited_and_running_statuses(pyairbyte_python: Path) -> None:
+    """The lines statuses.py writes, read with the protocol model PyAirbyte reads every connector line with (a line
+    it cannot parse would only be logged, not fail a sync, so the storm test above cannot tell)."""
+    repository = InMemoryMessageRepository()
+    statuses = WaitStatuses(repository=repository)
+    statuses.on_wait("app/limited", True, 1_800_000_000_123)
+    statuses.on_wait("app/limited", False, None)
+    lines = "".join(json.dumps(AirbyteMessageSerializer.dump(m)) + "\n" for m in repository.consume_queue())
+    done = subprocess.run(
+        [str(pyairbyte_python), "-c", PARSE_WITH_PYAIRBYTE],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "AIRBYTE_OFFLINE_MODE": "1", "DO_NOT_TRACK": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [
+        ["app/limited", "RUNNING", [["RATE_LIMITED", 1_800_000_000_123]]],
+        ["app/limited", "RUNNING", []],
+    ]

@@ -57,6 +57,7 @@ from source_cloudwatch_logs.aws.log_groups import (
 )
 from source_cloudwatch_logs.aws.pacing import ApiStats, InFlight, workers_for
 from source_cloudwatch_logs.aws.quotas import budgets
+from source_cloudwatch_logs.aws.waits import Waits
 from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
 from source_cloudwatch_logs.failures import airbyte_errors, failure_type
@@ -73,6 +74,7 @@ from source_cloudwatch_logs.state import (
     usable_group_positions,
     usable_position,
 )
+from source_cloudwatch_logs.statuses import WaitStatuses
 
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
@@ -125,7 +127,10 @@ def plan_sync(
     output = output or PlainRecords()
     budget = budgets(config.region_name, config.requests_per_second)["FilterLogEvents"]
     workers = workers_for(budget, config.num_workers)
-    logs = connect(aws_settings(config), pool_size=workers + 2)
+    queue: Queue[QueueItem] = Queue(maxsize=output.queue_size)
+    repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
+    statuses = WaitStatuses(repository=repository)
+    logs = connect(aws_settings(config), pool_size=workers + 2, waits=Waits(on_wait=statuses.on_wait))
     log_groups = LogGroups(logs=logs)
     selected = {configured.stream.name for configured in catalog.streams}
     discovery = discover_streams(log_groups, config, logger, names=selected)
@@ -168,8 +173,6 @@ def plan_sync(
         position = _usable_position(definition.name, state.positions, sync_now, notes)
         streams.append(PlannedStream(definition=definition, position=position))
 
-    queue: Queue[QueueItem] = Queue(maxsize=output.queue_size)
-    repository = ConcurrentMessageRepository(queue, InMemoryMessageRepository())
     progress = SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters)
     return SyncPlan(
         config=config,

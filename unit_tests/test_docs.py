@@ -52,6 +52,7 @@ from source_cloudwatch_logs.aws.quotas import (
     START_QUERY_RPS,
     filter_log_events_rps,
 )
+from source_cloudwatch_logs.aws.waits import RATE_LIMITED_AFTER_S
 from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
 from source_cloudwatch_logs.plan import CLOCK_SKEW_WARNING_MS
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
@@ -86,6 +87,7 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     # Settings and the client's retries and timeouts.
     (r"`(\w+)` mode, (\d+) attempts", (RETRY_MODE, READ_MAX_ATTEMPTS)),
     (r"Throttled calls are retried \((\d+) attempts", (READ_MAX_ATTEMPTS,)),
+    (r"waits for the quota for more than (\d+) s in a row", (RATE_LIMITED_AFTER_S,)),
     (r"\((\d+) attempts per call, without a shared retry budget\)", (READ_MAX_ATTEMPTS,)),
     (r"It answers within about (\d+) s", (CHECK_WORST_S,)),
     (

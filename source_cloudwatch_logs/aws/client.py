@@ -8,7 +8,7 @@ default mode differs between botocore versions. Each API surface (`log_groups.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from source_cloudwatch_logs.aws.errors import Action, Failure, aws_failure
 from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter, pace, parse_events_fast
 from source_cloudwatch_logs.aws.quotas import budgets
 from source_cloudwatch_logs.aws.settings import AwsSettings
+from source_cloudwatch_logs.aws.waits import Waits
 
 RETRY_MODE = "standard"
 READ_MAX_ATTEMPTS = 10  # total attempts per call during a sync
@@ -62,8 +63,9 @@ class NoRetryQuota:
         pass
 
 
-def retry_without_quota(client: Any, max_attempts: int) -> None:
-    """Replaces the client's standard retry handler by the same handler with `NoRetryQuota`."""
+def retry_without_quota(client: Any, max_attempts: int, waits: Waits | None = None) -> None:
+    """Replaces the client's standard retry handler by the same handler with `NoRetryQuota`; each backoff it
+    decides is told to `waits` before botocore sleeps it."""
     name = client.meta.service_model.service_id.hyphenize()
     adapter = standard.RetryEventAdapter()
     detector = standard.ThrottlingErrorDetector(adapter)
@@ -78,7 +80,26 @@ def retry_without_quota(client: Any, max_attempts: int) -> None:
     )
     unique_id = f"retry-config-{name}"  # the id botocore registers its handler under
     client.meta.events.unregister(f"needs-retry.{name}", unique_id=unique_id)
-    client.meta.events.register(f"needs-retry.{name}", handler.needs_retry, unique_id=unique_id)
+    waits = waits or Waits()
+
+    def needs_retry(**kwargs: Any) -> float | None:
+        delay: float | None = handler.needs_retry(**kwargs)
+        if delay:
+            waits.waiting(delay)
+        return delay
+
+    client.meta.events.register(f"needs-retry.{name}", needs_retry, unique_id=unique_id)
+
+
+def tell_answers(client: Any, waits: Waits) -> None:
+    """Every answered call (no error, no exception) is told to `waits`: its stream proceeds."""
+
+    def response_received(parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+        error = parsed_response.get("Error") if isinstance(parsed_response, dict) else None
+        if exception is None and not error:
+            waits.answered()
+
+    client.meta.events.register("response-received.cloudwatch-logs", response_received)
 
 
 def default_endpoint(region: str) -> str:
@@ -94,6 +115,7 @@ class LogsClient:
     endpoint: str
     stats: ApiStats
     limiters: dict[str, RateLimiter]  # operation -> its pacing
+    waits: Waits = field(default_factory=Waits)  # which stream waits for a quota (waits.py)
 
     def failure(
         self, action: Action, *, stream: str | None = None, log_group: str | None = None, field: str | None = None
@@ -109,9 +131,11 @@ def connect(
     pool_size: int = 10,
     read_timeout_s: float = READ_TIMEOUT_S,
     clock: Callable[[], datetime] | None = None,
+    waits: Waits | None = None,
 ) -> LogsClient:
     """The shared, paced client; a broken credential setup (e.g. AWS_PROFILE naming no profile) is a CONFIG
-    `errors.CallFailed` raised here, before any call. `clock` replaces botocore's clock for role renewal (tests)."""
+    `errors.CallFailed` raised here, before any call. `clock` replaces botocore's clock for role renewal (tests);
+    `waits` hears the streams' waits for a quota (a sync's; none for check and discover)."""
     botocore_config = client_config(max_attempts, pool_size, read_timeout_s)
     try:
         session = make_session(settings, sts_config=botocore_config, clock=clock)
@@ -121,14 +145,21 @@ def connect(
     except BotoCoreError as error:
         endpoint = settings.endpoint_url or default_endpoint(settings.region)
         raise aws_failure(error, Failure(Action.CONNECT, settings.region, endpoint)) from None
-    retry_without_quota(client, max_attempts)
+    waits = waits or Waits()
+    retry_without_quota(client, max_attempts, waits)
     stats = ApiStats()
     limiters = {
-        operation: RateLimiter(rate)
+        operation: RateLimiter(rate, sleep=waits.sleep)
         for operation, rate in budgets(settings.region, settings.requests_per_second).items()
     }
     pace(client, limiters, stats)
+    tell_answers(client, waits)
     client.meta.events.register("before-parse.cloudwatch-logs.FilterLogEvents", parse_events_fast)
     return LogsClient(
-        client=client, region=settings.region, endpoint=client.meta.endpoint_url, stats=stats, limiters=limiters
+        client=client,
+        region=settings.region,
+        endpoint=client.meta.endpoint_url,
+        stats=stats,
+        limiters=limiters,
+        waits=waits,
     )

@@ -3,7 +3,8 @@
 - StartQuery and GetQueryResults are paced at their quotas by the shared client (client.py, quotas.py).
 - At most `max_concurrent_queries` of this sync's queries run at once (the account's limit is shared with
   dashboards and other tools, and is lower for Infrequent Access log groups). LimitExceededException is retried
-  by botocore with backoff, then here, from BUSY_WAIT_S doubling up to BUSY_WAIT_MAX_S, for up to BUSY_DEADLINE_S.
+  by botocore with backoff, then here, from BUSY_WAIT_S doubling up to BUSY_WAIT_MAX_S, for up to BUSY_DEADLINE_S;
+  both waits are the stream's, told to the client's `waits.Waits` (a stream held up says so: statuses.py).
 - A query is polled after POLL_FIRST_S, POLL_GROWTH times later each time, up to every POLL_MAX_S; its rows (up to
   ROW_LIMIT) are read a page of PAGE_ROWS at a time.
 - An endpoint whose StartQuery `limit` stops lower (the China partition's documentation still says 10,000) refuses
@@ -103,7 +104,7 @@ class LogsInsights:
     def run(self, spec: QuerySpec, *, stream: str, log_group: str, field: str | None = None) -> QueryResult:
         """The query's rows once it is complete; an `errors.AwsError` naming the stream (and `field`, the setting the
         query text comes from) if AWS refuses it or it ends otherwise."""
-        with self._slots:
+        with self._slots, self._logs.waits.calling(stream):  # its waits for a limit are the stream's (waits.py)
             query_id, limit = self._start(spec, stream=stream, log_group=log_group, field=field)
             finished = False
             try:
@@ -140,6 +141,7 @@ class LogsInsights:
                 query_id = str(self._logs.client.start_query(**spec.params())["queryId"])
             except ClientError as error:
                 if error_code(error) == "LimitExceededException" and time.monotonic() + wait < deadline:
+                    self._logs.waits.waiting(wait)
                     self._sleep(wait)
                     wait = min(wait * 2, BUSY_WAIT_MAX_S)
                     continue

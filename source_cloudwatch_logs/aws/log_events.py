@@ -95,7 +95,8 @@ class LogEvents:
         names = frozenset(query.log_stream_names or ())
         prefix = query.log_stream_name_prefix
         while True:
-            page: Mapping[str, Any] = filter_log_events(**params)
+            with self._logs.waits.calling(stream):  # its waits for the quota are the stream's (waits.py)
+                page: Mapping[str, Any] = filter_log_events(**params)
             token = page.get("nextToken")
             try:
                 events = [event for event in page.get("events") or () if start <= event["timestamp"] < end]

@@ -20,6 +20,7 @@ from source_cloudwatch_logs.aws.insights import (
     QuerySpec,
 )
 from source_cloudwatch_logs.aws.pacing import ApiStats
+from source_cloudwatch_logs.aws.waits import RATE_LIMITED_AFTER_S, Waits
 from unit_tests.conftest import StubClient, aws_error
 
 SPEC = QuerySpec(groups=("g",), text="fields @timestamp", start_s=10, end_s=20)
@@ -122,6 +123,23 @@ def test_limit_exceeded_waits_longer_each_time_and_then_starts() -> None:
     assert client.run(SPEC, stream="s", log_group="g").rows == []
     assert slept == [BUSY_WAIT_S, BUSY_WAIT_S * 2, BUSY_WAIT_S * 4]
     assert stub.operations() == ["StartQuery"] * 4 + ["GetQueryResults"]
+
+
+def test_waits_for_the_concurrent_query_limit_are_the_streams_and_told_once_past_the_threshold() -> None:
+    """The stub answers without botocore's events: the answer that ends the stretch is aws/test_waits.py's."""
+    busy = aws_error(
+        "LimitExceededException", "Account maximum query concurrency limit of [100] reached.", "StartQuery"
+    )
+    complete = {"status": "Complete", "results": [], "statistics": {"recordsMatched": 0.0}}
+    heard: list[tuple[str, bool, int | None, int]] = []
+    slept: list[float] = []
+    waits = Waits(on_wait=lambda stream, waiting, at_ms: heard.append((stream, waiting, at_ms, len(slept))))
+    stub = QueryStub([busy, busy, busy, {"queryId": "q"}], [complete])
+    logs = LogsClient(client=stub, region="us-east-1", endpoint="https://x", stats=ApiStats(), limiters={}, waits=waits)
+    LogsInsights(logs=logs, max_queries=2, sleep=slept.append).run(SPEC, stream="s", log_group="g")
+    assert BUSY_WAIT_S <= RATE_LIMITED_AFTER_S < BUSY_WAIT_S * 3  # the second wait is past the threshold
+    assert [(stream, waiting, waits_before) for stream, waiting, _, waits_before in heard] == [("s", True, 1)]
+    assert heard[0][2] is not None
 
 
 def test_limit_exceeded_past_the_deadline_is_a_transient_error_that_says_what_to_do(
