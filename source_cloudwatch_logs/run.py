@@ -7,6 +7,7 @@ as the CDK reads it); `read` prints them all. Tests: integration_tests/test_spec
 
 import argparse
 import ctypes
+import io
 import logging
 import os
 import signal
@@ -117,6 +118,24 @@ def quiet_cdk_diagnostics(parsed_args: argparse.Namespace, source: SourceCloudwa
             logging.getLogger(name).addFilter(CdkDiagnostics())
 
 
+def whole_writes(stream: io.TextIOWrapper) -> io.TextIOWrapper:
+    """`stream`, or, when its bytes go straight to the file (`python -u`, PYTHONUNBUFFERED=1 as the Docker image
+    sets it), the same file behind a buffered layer.
+
+    An unbuffered stream's `write` is one write(2): when a signal (the platform's SIGTERM) interrupts it on a full
+    pipe, it returns having written part of the bytes, and neither the text layer nor a caller that ignores the
+    count writes the rest: the stopped sync ended with half a RECORD line. A buffered writer writes everything it
+    is given ("the number of bytes written (always equal to the length of b in bytes...)", Python's io docs,
+    BufferedIOBase.write); every writer here flushes it at once. Tests: unit_tests/test_run.py (a file that takes
+    a few bytes a call), integration_tests/test_cancellation.py (the signal on a full pipe)."""
+    if not isinstance(stream.buffer, io.RawIOBase):
+        return stream
+    encoding, errors = stream.encoding, stream.errors
+    raw = stream.buffer
+    stream.detach()  # the old layer lets go of the file without closing it
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, errors=errors, write_through=True)
+
+
 def write_bytes(lines: bytes) -> None:
     """Lines that are already UTF-8 straight to stdout's byte stream, after the text buffered before them, and out
     of the process before the lock is released: no part of a batch waits in a buffer that another writer or a
@@ -203,6 +222,8 @@ def limit_malloc_arenas() -> None:
 
 def run() -> None:
     limit_malloc_arenas()
+    sys.stdout = whole_writes(sys.__stdout__)  # type: ignore[arg-type]
+    setattr(sys, "__stdout__", sys.stdout)  # noqa: B010 (typeshed calls it Final): the CDK's PrintBuffer writes there
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, STOP.on_signal)
     try:

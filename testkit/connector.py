@@ -109,9 +109,10 @@ def command_line(
 
 def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment without its AWS_* variables and with instance metadata disabled, plus `env`:
-    the connector finds no credentials but those it is given."""
+    the connector finds no credentials but those it is given. Unbuffered output, as the Docker image sets it
+    (run.whole_writes is what keeps a signal from cutting a line then)."""
     child = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    child.update({"AWS_EC2_METADATA_DISABLED": "true", **(env or {})})
+    child.update({"AWS_EC2_METADATA_DISABLED": "true", "PYTHONUNBUFFERED": "1", **(env or {})})
     return child
 
 

@@ -50,6 +50,48 @@ def test_a_stop_signal_is_noted_and_the_process_ends_after_whole_messages(monkey
     assert exits.empty()
 
 
+class ShortWrites(io.RawIOBase):
+    """A file whose write(2) takes at most 7 bytes a call, as a pipe write interrupted by a signal does."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        taken = bytes(memoryview(b))[:7]  # type: ignore[arg-type]
+        self.data += taken
+        return len(taken)
+
+
+def unbuffered(raw: ShortWrites) -> io.TextIOWrapper:
+    """What `python -u` (PYTHONUNBUFFERED=1, as the Docker image sets) makes stdout: text straight to the file."""
+    return io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # type: ignore[arg-type]
+
+
+def test_unbuffered_stdout_is_given_a_buffered_layer_that_writes_every_byte() -> None:
+    text, lines = '{"type":"STATE","state":{}}\n' * 50, b'{"type":"RECORD","record":{}}' * 50
+
+    plain = ShortWrites()
+    as_python_makes_it = unbuffered(plain)
+    as_python_makes_it.write(text)
+    as_python_makes_it.flush()
+    assert len(plain.data) == 7  # the defect: the rest of the text is lost
+
+    raw = ShortWrites()
+    stdout = run.whole_writes(unbuffered(raw))
+    stdout.write(text)
+    stdout.flush()
+    stdout.buffer.write(lines)  # as run.write_bytes writes a batch
+    stdout.buffer.flush()
+    assert bytes(raw.data) == text.encode() + lines
+    assert (stdout.encoding, stdout.errors) == ("utf-8", "strict")
+
+    buffered = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    assert run.whole_writes(buffered) is buffered  # already buffered: kept as it is
+
+
 def test_malloc_arenas_are_limited_unless_the_variable_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[int, int]] = []
 
