@@ -1,25 +1,31 @@
 """A merged stream: one stream over many log groups (a custom report with `log_group_prefix` or
 `log_group_names`), each group read exactly as a stream of its own and keeping its own position.
 
-State: `{"timestamp": <the lowest watermark>, "log_groups": {"<key>": <the group's state, as a stream's>}}`, where
-a group's key is its name, or `<account id>:<name>` for a group named by ARN or of a linked account
-(`StreamDefinition.state_key`, discovery.py). The top-level `timestamp` is informative (and what a destination
-shows); each group resumes from its own entry, so a busy group never holds back a quiet one, nor hides its late
+State: `{"timestamp": <the lowest watermark>, "groups": {"<key>": <the group's position, compact>}}`
+(merged_state.py; the form written before, with `log_groups`, is read unchanged), where a group's key is its name,
+or `<account id>:<name>` for a group named by ARN or of a linked account (`StreamDefinition.state_key`,
+discovery.py). The top-level `timestamp` is the lowest watermark (and what a destination shows); each group
+resumes from its own entry, so a busy group never holds back a quiet one, nor hides its late
 events. A group without an entry (created since, or new to the prefix) starts from `start_date` or its oldest
 data; an entry whose group no longer exists is dropped, with a log line. A state with a `timestamp` but no
 `log_groups` (the stream used to read one group) is every group's starting position.
 
-A member that exists but cannot be read as the report asks (`MergedDefinition.left_out`) keeps its entry as it
-was; the stream reads the other members, then fails with the report's problem: it ends INCOMPLETE, never
-COMPLETE without those groups, and the sync exits non-zero after every other stream is read (the CDK's rule for
+The state is checkpointed at a bounded pace (checkpoints.py), after the records it covers, and always when the
+stream ends. Warnings its groups would each repeat (events later than the lookback covers) are said once, at the
+stream's end, naming the groups (group_warnings.py).
+
+A member that exists but cannot be read as the report asks (`MergedDefinition.left_out`) keeps its position; the
+stream reads the other members, then fails with the report's problem: it ends INCOMPLETE, never COMPLETE without
+those groups, and the sync exits non-zero after every other stream is read (the CDK's rule for
 an error raised by a stream's partition generator).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -30,19 +36,22 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partitio
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_cloudwatch_logs.checkpoints import CheckpointPace
 from source_cloudwatch_logs.cursor import StateEmitter, WindowCursor
 from source_cloudwatch_logs.discovery import MergedDefinition
+from source_cloudwatch_logs.group_warnings import GroupWarnings
+from source_cloudwatch_logs.merged_state import compact_state
 from source_cloudwatch_logs.plan import SyncPlan
-from source_cloudwatch_logs.records import CURSOR_FIELD
 from source_cloudwatch_logs.spec import config_error
-from source_cloudwatch_logs.state import GROUPS_KEY, StreamPosition
+from source_cloudwatch_logs.state import StreamPosition
 from source_cloudwatch_logs.streams import LogEventsPartition, StreamContext, concurrent_stream, window_reader
 
 GROUP_KEY = "log_group"  # a window's log group, in its slice's partition
 
 
 class MergedCursor(Cursor):
-    """The stream's state, made of its groups' cursors (each a `WindowCursor` that reports its changes here)."""
+    """The stream's state, made of its groups' cursors (each a `WindowCursor` that reports its changes here),
+    emitted at the pace of `pace` and always when the stream ends; `on_end` is called then too."""
 
     def __init__(
         self,
@@ -50,11 +59,17 @@ class MergedCursor(Cursor):
         stream_name: str,
         state_manager: ConnectorStateManager,
         repository: MessageRepository,
-        kept: Mapping[str, Any] | None = None,
+        kept: Mapping[str, StreamPosition] | None = None,
+        pace: CheckpointPace | None = None,
+        on_end: Callable[[], None] = lambda: None,
     ) -> None:
         self._states = StateEmitter(stream_name=stream_name, state_manager=state_manager, repository=repository)
         self._members: dict[str, WindowCursor] = {}
-        self._kept = dict(kept or {})  # entries of groups left out this sync, as they were
+        self._kept = dict(kept or {})  # positions of groups left out this sync, as they were
+        self._pace = pace or CheckpointPace()
+        self._on_end = on_end
+        self._pending = False  # a change not emitted yet
+        self._emitted = False
         self._lock = threading.RLock()
 
     def add(self, group: str, cursor: WindowCursor) -> None:
@@ -62,13 +77,7 @@ class MergedCursor(Cursor):
 
     @property
     def state(self) -> MutableMapping[str, Any]:
-        groups = {**self._kept, **{group: cursor.state for group, cursor in self._members.items()}}
-        groups = dict(sorted(groups.items()))
-        state: dict[str, Any] = {GROUPS_KEY: groups}
-        watermarks = [mark for mark in map(_watermark, groups.values()) if mark is not None]
-        if watermarks:
-            state[CURSOR_FIELD] = min(watermarks)
-        return state
+        return compact_state({**self._kept, **{group: cursor.position for group, cursor in self._members.items()}})
 
     def observe(self, record: Record) -> None:
         pass
@@ -84,17 +93,26 @@ class MergedCursor(Cursor):
         self._members[group].close_partition(partition)  # reports back through `changed`
 
     def ensure_at_least_one_state_emitted(self) -> None:
-        self.changed()
+        """The stream has ended (the CDK calls this once every window is closed): its last state, at once."""
+        with self._lock:
+            if self._pending or not self._emitted:
+                self._emit()
+        self._on_end()
 
     def changed(self, member_state: Mapping[str, Any] | None = None) -> None:
-        """Emit the stream's state (a member's cursor calls this with its own state, which `state` reads anyway)."""
+        """A member's state changed (its cursor calls this with its own state, which `state` reads anyway): the
+        stream's state is emitted if a checkpoint is due, else at the next one."""
         with self._lock:
-            self._states.emit(self.state)
+            if self._pace.due():
+                self._emit()
+            else:
+                self._pending = True
 
-
-def _watermark(entry: Any) -> int | None:
-    mark = entry.get(CURSOR_FIELD) if isinstance(entry, Mapping) else None
-    return int(mark) if isinstance(mark, int | float) and not isinstance(mark, bool) else None
+    def _emit(self) -> None:
+        state = self.state
+        self._states.emit(state)
+        self._pace.done(len(json.dumps(state, separators=(",", ":"))))
+        self._pending, self._emitted = False, True
 
 
 class MergedPartitionGenerator(PartitionGenerator):
@@ -146,12 +164,19 @@ def build_merged_stream(
     definition: MergedDefinition,
     positions: Mapping[str, StreamPosition | None],
     plan: SyncPlan,
-    kept: Mapping[str, Any] | None = None,
+    kept: Mapping[str, StreamPosition] | None = None,
+    pace: CheckpointPace | None = None,
 ) -> DefaultStream:
-    """The stream of a merged report: `positions` by member state key; `kept`, the state entries of the members
-    left out this sync (plan.py)."""
+    """The stream of a merged report: `positions` by member state key; `kept`, the positions of the members
+    left out this sync (plan.py); `pace`, when its state is checkpointed (checkpoints.py's by default)."""
+    warnings = GroupWarnings(repository=plan.repository)
     cursor = MergedCursor(
-        stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository, kept=kept
+        stream_name=definition.name,
+        state_manager=plan.state_manager,
+        repository=plan.repository,
+        kept=kept,
+        pace=pace,
+        on_end=warnings.say,
     )
     members = []
     for member in definition.members:
@@ -162,6 +187,7 @@ def build_merged_stream(
             plan=plan,
             slice_partition={GROUP_KEY: key},
             emit=cursor.changed,
+            group_warnings=warnings,
         )
         cursor.add(key, member_cursor)
         members.append((context, member_cursor))

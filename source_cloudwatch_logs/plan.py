@@ -61,13 +61,13 @@ from source_cloudwatch_logs.aws.waits import Waits
 from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.discovery import Definition, Discovery, MergedDefinition, discover_streams, report_field
 from source_cloudwatch_logs.failures import airbyte_errors, failure_type
+from source_cloudwatch_logs.merged_state import long_form
 from source_cloudwatch_logs.output import PlainRecords, RecordOutput
 from source_cloudwatch_logs.progress import SyncProgress, log
 from source_cloudwatch_logs.ranges import read_end_ms
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, aws_settings
 from source_cloudwatch_logs.state import (
-    GROUPS_KEY,
     IncomingState,
     StreamPosition,
     now_ms,
@@ -85,7 +85,7 @@ class PlannedStream:
     definition: Definition
     position: StreamPosition | None  # the usable state, None without one
     group_positions: dict[str, StreamPosition | None] = field(default_factory=dict)  # a merged stream's (merged.py)
-    kept_groups: dict[str, Any] = field(default_factory=dict)  # a merged stream's entries of left-out groups
+    kept_groups: dict[str, StreamPosition] = field(default_factory=dict)  # a merged stream's left-out groups
 
 
 @dataclass(frozen=True)
@@ -158,13 +158,12 @@ def plan_sync(
         # A full refresh given a state is a retried attempt of the same sync (Airbyte's resumable full refresh,
         # which the platform clears at the start of every new sync): it resumes there too.
         if isinstance(definition, MergedDefinition):
-            raw = state.positions.get(definition.name)
+            raw = long_form(state.positions.get(definition.name))  # compact or as written before (merged_state.py)
             keys = [member.state_key for member in definition.members]
             positions, problems = usable_group_positions(raw, [*keys, *definition.left_out], sync_now)
             for problem in problems:
                 notes.warn(f"State of stream '{definition.name}': {problem}.")
-            entries = raw.get(GROUPS_KEY) if isinstance(raw, dict) else None
-            kept = {key: entries[key] for key in definition.left_out if isinstance(entries, dict) and key in entries}
+            kept = {key: position for key in definition.left_out if (position := positions[key]) is not None}
             group_positions = {key: positions[key] for key in keys}
             streams.append(
                 PlannedStream(definition=definition, position=None, group_positions=group_positions, kept_groups=kept)

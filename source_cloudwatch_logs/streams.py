@@ -26,6 +26,7 @@ from source_cloudwatch_logs.cursor import StateEmitter, WindowCursor, WindowFind
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.failures import reported
 from source_cloudwatch_logs.formats import MessageParser
+from source_cloudwatch_logs.group_warnings import GroupWarnings
 from source_cloudwatch_logs.lookback import beyond_cap
 from source_cloudwatch_logs.output import RecordOutput
 from source_cloudwatch_logs.plan import SyncPlan
@@ -37,10 +38,19 @@ from source_cloudwatch_logs.state import StreamPosition, iso_utc
 
 class LateEvents:
     """Counts the events a stream's sync finds late, and warns once per new record lag beyond what the lookback
-    can ever cover (`max_lookback_seconds` plus the ingestion delay)."""
+    can ever cover (`max_lookback_seconds` plus the ingestion delay); a merged stream's group tells its
+    `group_warnings` instead, which say it once for all its groups (group_warnings.py)."""
 
     def __init__(
-        self, *, stream: str, previous: StreamPosition | None, delay_ms: int, cap_ms: int, repository: MessageRepository
+        self,
+        *,
+        stream: str,
+        previous: StreamPosition | None,
+        delay_ms: int,
+        cap_ms: int,
+        repository: MessageRepository,
+        group_warnings: GroupWarnings | None = None,
+        group: str = "",
     ) -> None:
         self._stream = stream
         # Below the previous watermark and ingested after the previous sync read it: not there when it was read.
@@ -49,6 +59,8 @@ class LateEvents:
         self._delay_ms = delay_ms
         self._cap_ms = cap_ms
         self._repository = repository
+        self._group_warnings = group_warnings
+        self._group = group
         self._lock = threading.Lock()
         self._reported_ms = cap_ms + delay_ms
 
@@ -60,16 +72,26 @@ class LateEvents:
             ):
                 return
             self._reported_ms = max_lag_ms
+        if self._group_warnings is not None:
+            self._group_warnings.add(LATE_WARNING, self._group, max_lag_ms, self._in_groups)
+            return
+        log(self._repository, Level.WARN, self._warning("an event became visible", "its timestamp", max_lag_ms))
+
+    def _in_groups(self, groups: str, max_lag_ms: int) -> str:
+        return self._warning("events became visible up to", f"their timestamp in {groups}", max_lag_ms)
+
+    def _warning(self, became: str, after: str, max_lag_ms: int) -> str:
         needed_s = -(-(max_lag_ms - self._delay_ms) // 1000)
-        log(
-            self._repository,
-            Level.WARN,
-            f"Stream '{self._stream}': an event became visible {max_lag_ms / 1000:.0f} s after its timestamp, later "
-            f"than max_lookback_seconds ({self._cap_ms // 1000}) plus ingestion_delay_seconds "
-            f"({self._delay_ms // 1000}) cover. Events this late are read only when the log group is quiet around "
-            f"their timestamp: raise max_lookback_seconds to at least {needed_s} (at most "
-            f"{MAX_BACKDATE_MS // 1000}) to read them all, at the cost of re-reading that span every sync.",
+        return (
+            f"Stream '{self._stream}': {became} {max_lag_ms / 1000:.0f} s after {after}, later than "
+            f"max_lookback_seconds ({self._cap_ms // 1000}) plus ingestion_delay_seconds ({self._delay_ms // 1000}) "
+            "cover. Events this late are read only when the log group is quiet around their timestamp: raise "
+            f"max_lookback_seconds to at least {needed_s} (at most {MAX_BACKDATE_MS // 1000}) to read them all, at "
+            "the cost of re-reading that span every sync."
         )
+
+
+LATE_WARNING = "late events"  # the kind of a merged stream's summary of its groups' late events
 
 
 @dataclass
@@ -219,9 +241,11 @@ def window_reader(
     plan: SyncPlan,
     slice_partition: Mapping[str, Any] | None = None,
     emit: Callable[[Mapping[str, Any]], None] | None = None,
+    group_warnings: GroupWarnings | None = None,
 ) -> tuple[WindowCursor, StreamContext]:
     """The cursor and the partitions' shared context of one log group's reading (a stream, or a merged stream's
-    member: its windows tagged with `slice_partition`, its state reported to `emit` instead of emitted).
+    member: its windows tagged with `slice_partition`, its state reported to `emit` instead of emitted, its
+    warnings told to `group_warnings`).
 
     `position` is the group's usable state (None: no state); its range is ranges.read_range's.
     """
@@ -258,6 +282,8 @@ def window_reader(
             delay_ms=lookback.delay_ms,
             cap_ms=lookback.cap_ms,
             repository=plan.repository,
+            group_warnings=group_warnings,
+            group=definition.state_key,
         ),
         progress=plan.progress,
         output=plan.output,

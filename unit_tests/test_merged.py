@@ -3,6 +3,7 @@ over random finishing orders as the single-group cursor is (test_cursor.py)."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -12,9 +13,11 @@ from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_cloudwatch_logs.aws.log_events import EventQuery
+from source_cloudwatch_logs.checkpoints import CHECKPOINT_INTERVAL_S, CheckpointPace
 from source_cloudwatch_logs.cursor import END_KEY, START_KEY
 from source_cloudwatch_logs.discovery import MergedDefinition, StreamDefinition
 from source_cloudwatch_logs.merged import GROUP_KEY, build_merged_stream
+from source_cloudwatch_logs.merged_state import COMPACT_GROUPS_KEY, long_form
 from source_cloudwatch_logs.ranges import TARGET_WINDOW_BYTES
 from source_cloudwatch_logs.state import StreamPosition, usable_group_positions
 from unit_tests.conftest import NOW, group, sync_plan
@@ -24,7 +27,7 @@ END = NOW - 60_000
 
 
 def _merged(
-    positions: dict[str, StreamPosition | None], stored: dict[str, int]
+    positions: dict[str, StreamPosition | None], stored: dict[str, int], pace: CheckpointPace | None = None
 ) -> tuple[Any, InMemoryMessageRepository]:
     plan = sync_plan(now_ms=NOW, end_ms=END)
     members = tuple(
@@ -36,9 +39,22 @@ def _merged(
         for name, size in stored.items()
     )
     definition = MergedDefinition(name="merged", setting="custom_log_reports[0]", members=members)
-    stream = build_merged_stream(definition=definition, positions=positions, plan=plan)
+    stream = build_merged_stream(definition=definition, positions=positions, plan=plan, pace=pace)
     assert isinstance(plan.repository, InMemoryMessageRepository)
     return stream, plan.repository
+
+
+def _every_time() -> CheckpointPace:
+    """A pace at which every change is checkpointed (the contract's property: each state is exact)."""
+    return CheckpointPace(interval_s=0, bytes_per_s=math.inf)
+
+
+def _positions(state: dict[str, Any]) -> dict[str, StreamPosition | None]:
+    """The group positions a state resumes from, as the next sync reads it."""
+    groups = state.get(COMPACT_GROUPS_KEY, {})
+    positions, problems = usable_group_positions(long_form(state), groups, NOW)
+    assert problems == []
+    return positions
 
 
 def _states(repository: InMemoryMessageRepository) -> list[dict[str, Any]]:
@@ -47,6 +63,11 @@ def _states(repository: InMemoryMessageRepository) -> list[dict[str, Any]]:
         for m in repository.consume_queue()
         if m.type == Type.STATE
     ]
+
+
+def _watermark(position: StreamPosition | None) -> int:
+    assert position is not None
+    return position.watermark_ms
 
 
 def test_windows_of_every_group_take_turns_and_carry_their_group() -> None:
@@ -66,7 +87,7 @@ def test_each_group_advances_on_its_own_in_any_finishing_order() -> None:
     for _ in range(30):
         starts = {name: NOW - rng.randint(1, 5) * DAY_MS for name in ("a", "b", "c")}
         stored = {name: rng.choice([0, 5, 60]) * TARGET_WINDOW_BYTES for name in starts}
-        stream, repository = _merged({n: StreamPosition(s) for n, s in starts.items()}, stored)
+        stream, repository = _merged({n: StreamPosition(s) for n, s in starts.items()}, stored, _every_time())
         partitions = list(stream.generate_partitions())
         by_group: dict[str, list[Any]] = {}
         for partition in partitions:
@@ -83,11 +104,13 @@ def test_each_group_advances_on_its_own_in_any_finishing_order() -> None:
                 while contiguous < len(windows) and id(windows[contiguous]) in done:
                     contiguous += 1
                 expected = windows[contiguous - 1].to_slice()[END_KEY] if contiguous else starts[name]
-                assert state["log_groups"][name]["timestamp"] == expected, name
-            assert state["timestamp"] == min(entry["timestamp"] for entry in state["log_groups"].values())
-        assert {name: entry["timestamp"] for name, entry in stream.cursor.state["log_groups"].items()} == dict.fromkeys(
+                assert _watermark(_positions(state)[name]) == expected, name
+            assert state["timestamp"] == min(_watermark(p) for p in _positions(state).values())
+        assert {name: _watermark(p) for name, p in _positions(stream.cursor.state).items()} == dict.fromkeys(
             starts, END
         )
+        final = stream.cursor.state  # every group at the stream's watermark: none carries its own
+        assert final["timestamp"] == END and [entry for entry in final["groups"].values() if "t" in entry] == []
         assert all(p.to_slice()[START_KEY] < p.to_slice()[END_KEY] for p in partitions)
 
 
@@ -95,7 +118,7 @@ def test_a_merged_stream_without_groups_reads_nothing_and_says_so_in_its_state()
     stream, repository = _merged({}, {})
     assert list(stream.generate_partitions()) == []
     stream.cursor.ensure_at_least_one_state_emitted()
-    assert _states(repository) == [{"log_groups": {}}]
+    assert _states(repository) == [{"groups": {}}]
 
 
 def test_group_positions_of_a_state_new_groups_gone_groups_and_the_older_shape() -> None:
@@ -132,7 +155,7 @@ def test_members_are_keyed_by_their_state_key_and_left_out_groups_keep_their_ent
     definition = MergedDefinition(
         name="merged", setting="custom_log_reports[0]", members=members, left_out=("/cold",), left_out_problem=problem
     )
-    kept = {"/cold": {"timestamp": start - DAY_MS, "newest_event_timestamp": start - DAY_MS - 5}}
+    kept = {"/cold": StreamPosition(start - DAY_MS, newest_ms=start - DAY_MS - 5)}
     positions = {"/app": StreamPosition(start), "210987654321:/app": StreamPosition(start + 1)}
     stream = build_merged_stream(definition=definition, positions=positions, plan=plan, kept=kept)
     partitions: list[Any] = []
@@ -145,10 +168,47 @@ def test_members_are_keyed_by_their_state_key_and_left_out_groups_keep_their_ent
     for partition in partitions:
         stream.cursor.close_partition(partition)
     state = stream.cursor.state
-    assert state["log_groups"]["/cold"] == kept["/cold"]
-    assert {key: entry["timestamp"] for key, entry in state["log_groups"].items()} == {
+    assert _positions(state)["/cold"] == kept["/cold"]
+    assert {key: _watermark(position) for key, position in _positions(state).items()} == {
         "/app": END,
         "/cold": start - DAY_MS,
         "210987654321:/app": END,
     }
     assert state["timestamp"] == start - DAY_MS
+    assert state["groups"]["/cold"] == {"n": 5}  # at the stream's watermark, its newest event 5 ms before
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def test_states_are_checkpointed_at_the_pace_and_the_last_one_when_the_stream_ends() -> None:
+    """Windows closing one a second: a STATE at the first, then one each 5 s (CHECKPOINT_INTERVAL_S), each
+    exactly the stream's state at that point; when the stream ends, the last state at once, and only once."""
+    clock = _Clock()
+    start = NOW - 2 * DAY_MS
+    stored = {"a": 60 * TARGET_WINDOW_BYTES, "b": 60 * TARGET_WINDOW_BYTES}
+    stream, repository = _merged(
+        {"a": StreamPosition(start), "b": StreamPosition(start)}, stored, CheckpointPace(clock=clock)
+    )
+    partitions = list(stream.generate_partitions())
+    assert len(partitions) > CHECKPOINT_INTERVAL_S
+    expected: list[dict[str, Any]] = []
+    for second, partition in enumerate(partitions):
+        clock.now_s = float(second)
+        stream.cursor.close_partition(partition)
+        if second % CHECKPOINT_INTERVAL_S == 0:  # 0, 5, 10 ... s
+            expected.append(stream.cursor.state)
+    assert _states(repository) == expected
+    assert len(expected) == math.ceil(len(partitions) / CHECKPOINT_INTERVAL_S) < len(partitions)
+    stream.cursor.ensure_at_least_one_state_emitted()
+    stream.cursor.ensure_at_least_one_state_emitted()
+    assert _states(repository) == [stream.cursor.state]
+    assert {group: _watermark(position) for group, position in _positions(stream.cursor.state).items()} == {
+        "a": END,
+        "b": END,
+    }

@@ -14,6 +14,7 @@ from source_cloudwatch_logs.aws.pacing import ApiStats, InFlight
 from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.cursor import WindowFindings
 from source_cloudwatch_logs.discovery import StreamDefinition
+from source_cloudwatch_logs.group_warnings import GroupWarnings
 from source_cloudwatch_logs.output import PlainRecords
 from source_cloudwatch_logs.progress import SyncProgress
 from source_cloudwatch_logs.ranges import DAY_MS
@@ -82,6 +83,32 @@ def test_lags_beyond_the_cap_are_warned_once_per_new_maximum() -> None:
         "ingestion_delay_seconds (300) cover. Events this late are read only when the log group is quiet around "
         "their timestamp: raise max_lookback_seconds to at least 3701 (at most 1209600) to read them all, at the "
         "cost of re-reading that span every sync."
+    ]
+
+
+def test_a_merged_streams_groups_late_events_are_one_warning_naming_the_groups() -> None:
+    """Issue 23: 150 groups of a merged stream each find an event later than the lookback covers: one line, said
+    when the stream ends, naming the first three groups and counting the others, with the largest lag."""
+    repository = InMemoryMessageRepository()
+    warnings = GroupWarnings(repository=repository)
+    for n in range(150):
+        late = LateEvents(
+            stream="merged_all", previous=None, delay_ms=300_000, cap_ms=3_600_000, repository=repository,
+            group_warnings=warnings, group=f"/app/{n:03d}",
+        )  # fmt: skip
+        late.window_done(3_950_000 + n * 1000)
+        late.window_done(3_900_000)  # covered
+    assert list(repository.consume_queue()) == []  # nothing before the stream ends
+    warnings.say()
+    assert [(m.log.level, m.log.message) for m in repository.consume_queue()] == [  # type: ignore[union-attr]
+        (
+            Level.WARN,
+            "Stream 'merged_all': events became visible up to 4099 s after their timestamp in 150 log groups: "
+            "'/app/000', '/app/001', '/app/002' and 147 more, later than max_lookback_seconds (3600) plus "
+            "ingestion_delay_seconds (300) cover. Events this late are read only when the log group is quiet around "
+            "their timestamp: raise max_lookback_seconds to at least 3799 (at most 1209600) to read them all, at the "
+            "cost of re-reading that span every sync.",
+        )
     ]
 
 
