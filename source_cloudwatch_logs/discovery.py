@@ -41,6 +41,7 @@ from source_cloudwatch_logs.aws.log_groups import (
 from source_cloudwatch_logs.aws.queries import report_columns
 from source_cloudwatch_logs.aws.windows import Readers, WindowRequest, WindowSource
 from source_cloudwatch_logs.formats import RAW_MESSAGES, Parsing
+from source_cloudwatch_logs.group_warnings import listed_groups
 from source_cloudwatch_logs.records import CONNECTOR_COLUMNS, record_schema
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, CustomLogReport
 
@@ -311,13 +312,21 @@ def _merged(
     unique: dict[tuple[str | None, str], tuple[str, LogGroup]] = {}
     for key, group in sorted(found, key=lambda pair: (pair[0] != pair[1].name, pair[0])):
         unique.setdefault((group.account_id, group.name), (key, group))  # one group asked twice: its plain key
+    unreadable: dict[str | None, list[tuple[str, LogGroup]]] = {}  # by log class: one warning each
     for key, group in sorted(unique.values(), key=lambda pair: pair[0]):
         if not group.readable:
-            logger.warning(_unreadable(f"Log group '{key}' is left out of stream '{report.name}'", group, report))
+            unreadable.setdefault(group.log_class, []).append((key, group))
         elif not readable_as_asked(group, report):
             left_out.append((key, group))
         else:
             members.append(StreamDefinition.of_report(report, group, index, own_account, parsing, key=key))
+    for same_class in unreadable.values():
+        keys, group = [key for key, _ in same_class], same_class[0][1]
+        if len(keys) == 1:
+            logger.warning(_unreadable(f"Log group '{keys[0]}' is left out of stream '{report.name}'", group, report))
+        else:
+            what = f"{len(keys)} log groups are left out of stream '{report.name}' ({listed_groups(keys)})"
+            logger.warning(_unreadable(what, group, report, whose="their"))
     problem = _left_out_problem(report, setting, left_out) if left_out else None
     if problem is not None:
         logger.warning(
@@ -371,14 +380,14 @@ def _keys(group: LogGroup, own_account: str | None) -> list[str]:
     return keys if _linked(group, own_account) else [group.name, *keys]
 
 
-def _unreadable(what: str, group: LogGroup, report: CustomLogReport | None = None) -> str:
+def _unreadable(what: str, group: LogGroup, report: CustomLogReport | None = None, whose: str = "its") -> str:
     if group.log_class == INFREQUENT_ACCESS and report is not None:
         return (
-            f"{what}: its log class {group.log_class} does not support FilterLogEvents, which the report's "
+            f"{what}: {whose} log class {group.log_class} does not support FilterLogEvents, which the report's "
             f"{' and '.join(filter_settings(report))} need (Logs Insights reads that class, but cannot apply them). "
             "Express the filter as a Logs Insights `query` instead, or remove these settings."
         )
     return (
-        f"{what}: its log class {group.log_class} supports neither FilterLogEvents nor Logs Insights (STANDARD "
-        "and INFREQUENT_ACCESS groups do). Deliver its logs to a STANDARD log group to replicate them."
+        f"{what}: {whose} log class {group.log_class} supports neither FilterLogEvents nor Logs Insights (STANDARD "
+        f"and INFREQUENT_ACCESS groups do). Deliver {whose} logs to a STANDARD log group to replicate them."
     )

@@ -24,12 +24,17 @@ Render = Callable[[str, int], str]
 
 def named_groups(groups: Sequence[str]) -> str:
     """`log group 'a'`, `2 log groups: 'a' and 'b'`, `148 log groups: 'a', 'b', 'c' and 145 more`."""
+    if len(groups) == 1:
+        return f"log group '{groups[0]}'"
+    return f"{len(groups)} log groups: {listed_groups(groups)}"
+
+
+def listed_groups(groups: Sequence[str]) -> str:
+    """`'a'`, `'a' and 'b'`, `'a', 'b', 'c' and 145 more`: the first few in name order, then how many more."""
     quoted = [f"'{group}'" for group in sorted(groups)]
-    if len(quoted) == 1:
-        return f"log group {quoted[0]}"
     if len(quoted) <= SHOWN_GROUPS:
-        return f"{len(quoted)} log groups: {', '.join(quoted[:-1])} and {quoted[-1]}"
-    return f"{len(quoted)} log groups: {', '.join(quoted[:SHOWN_GROUPS])} and {len(quoted) - SHOWN_GROUPS} more"
+        return " and ".join(filter(None, [", ".join(quoted[:-1]), quoted[-1]]))
+    return f"{', '.join(quoted[:SHOWN_GROUPS])} and {len(quoted) - SHOWN_GROUPS} more"
 
 
 class GroupWarnings:

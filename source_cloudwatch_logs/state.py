@@ -23,6 +23,7 @@ from typing import Any
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
 
 from source_cloudwatch_logs.aws.times import iso_utc
+from source_cloudwatch_logs.group_warnings import listed_groups
 from source_cloudwatch_logs.records import CURSOR_FIELD
 
 
@@ -207,8 +208,14 @@ def usable_group_positions(
                 f"log group '{group}': {problem}" + ("; it starts from its beginning" if position is None else "")
             )
         positions[group] = position
-    for gone in sorted(set(entries) - set(groups)):
-        problems.append(f"log group '{gone}' no longer exists (or no longer matches): its position is dropped")
+    gone = sorted(set(entries) - set(groups))
+    if len(gone) == 1:
+        problems.append(f"log group '{gone[0]}' no longer exists (or no longer matches): its position is dropped")
+    elif gone:  # one line for them all (group_warnings.py)
+        problems.append(
+            f"{len(gone)} log groups no longer exist (or no longer match), their positions are dropped: "
+            f"{listed_groups(gone)}"
+        )
     return positions, problems
 
 

@@ -275,3 +275,31 @@ def test_a_group_named_twice_by_name_and_by_arn_is_one_member_under_its_plain_ke
     report = {"name": "r", "log_group_names": [arn(OWN, "/x"), "/x"]}
     found = discovery([{"logGroups": []}, listing, listing], log_group_prefix="none", custom_log_reports=[report])
     assert [(m.state_key, m.request.params()) for m in merged_of(found).members] == [("/x", {"logGroupName": "/x"})]
+
+
+def test_many_unreadable_groups_of_a_merged_report_are_one_warning_naming_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 23: 40 DELIVERY groups under a report's prefix are one warning, not 40; one alone keeps its line."""
+    listing = {
+        "logGroups": [described("/aws/lambda/a")]
+        + [described(f"/aws/lambda/del-{n:02d}", log_class="DELIVERY") for n in range(40)]
+    }
+    found = discovery(
+        [{"logGroups": []}, listing], custom_log_reports=[{"name": "l", "log_group_prefix": "/aws/lambda/"}]
+    )
+    assert [m.state_key for m in merged_of(found).members] == ["/aws/lambda/a"]
+    left_out = [r.getMessage() for r in caplog.records if "left out of stream" in r.getMessage()]
+    assert left_out == [
+        "40 log groups are left out of stream 'l' ('/aws/lambda/del-00', '/aws/lambda/del-01', '/aws/lambda/del-02' "
+        "and 37 more): their log class DELIVERY supports neither FilterLogEvents nor Logs Insights (STANDARD and "
+        "INFREQUENT_ACCESS groups do). Deliver their logs to a STANDARD log group to replicate them."
+    ]
+    caplog.clear()
+    listing = {"logGroups": [described("/aws/lambda/a"), described("/aws/lambda/del", log_class="DELIVERY")]}
+    discovery([{"logGroups": []}, listing], custom_log_reports=[{"name": "l", "log_group_prefix": "/aws/lambda/"}])
+    assert [r.getMessage() for r in caplog.records if "left out of stream" in r.getMessage()] == [
+        "Log group '/aws/lambda/del' is left out of stream 'l': its log class DELIVERY supports neither "
+        "FilterLogEvents nor Logs Insights (STANDARD and INFREQUENT_ACCESS groups do). Deliver its logs to a "
+        "STANDARD log group to replicate them."
+    ]

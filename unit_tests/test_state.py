@@ -256,3 +256,17 @@ def test_a_merged_state_whose_log_groups_is_not_an_object_is_warned_about() -> N
         "its `log_groups` is not an object of log group states; every log group resumes from the stream's "
         "`timestamp`, re-reading what some had read"
     ]
+
+
+def test_the_groups_a_merged_state_names_that_are_gone_are_one_problem() -> None:
+    """Issue 23: a prefix that no longer matches 150 groups says so once, naming the first three."""
+    state = {
+        "timestamp": NOW - DAY_MS,
+        "log_groups": {f"/old/{n:03d}": {"timestamp": NOW - DAY_MS} for n in range(150)},
+    }
+    positions, problems = usable_group_positions(state, ["/new"], NOW)
+    assert positions == {"/new": None}
+    assert problems == [
+        "150 log groups no longer exist (or no longer match), their positions are dropped: '/old/000', '/old/001', "
+        "'/old/002' and 147 more"
+    ]
