@@ -200,7 +200,7 @@ def test_a_merged_report_naming_linked_groups_by_arn_reads_each_account_under_it
         )
         for ts, message in organisation[stream]
     )
-    assert sorted(first.stream_state("api")["log_groups"]) == [
+    assert sorted(first.stream_state("api")["groups"]) == [
         "/app/api",
         f"{SOURCE_A}:/app/api",
         f"{SOURCE_B}:/app/api",
@@ -234,7 +234,7 @@ def test_a_merged_prefix_report_spans_the_linked_accounts_like_the_top_level_pre
     assert out.events_of("app") == sorted(
         [*organisation["/app/api"], *organisation[f"{SOURCE_A}:/app/api"], *organisation[f"{SOURCE_A}:/app/worker"]]
     )
-    assert sorted(out.stream_state("app")["log_groups"]) == [
+    assert sorted(out.stream_state("app")["groups"]) == [
         "/app/api",
         f"{SOURCE_A}:/app/api",
         f"{SOURCE_A}:/app/worker",

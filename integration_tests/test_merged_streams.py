@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from source_cloudwatch_logs.merged_state import long_form
 from testkit.connector import config, configured_catalog, read_with_kill, run_connector
 from testkit.fake_logs import FakeCloudWatch, pretend_stored_bytes
 from testkit.messages import state_entry
@@ -45,7 +46,8 @@ def test_a_merged_report_follows_groups_created_and_deleted_between_syncs(fake: 
         *[("/aws/lambda/orders", BASE + i, f"orders {i}") for i in range(3)],
         *[("/aws/lambda/payments", BASE + 10 + i, f"payments {i}") for i in range(2)],
     ]
-    state = first.stream_state("lambda_logs")
+    assert [e for e in first.stream_state("lambda_logs")["groups"].values() if "t" in e] == []  # compact (issue 23)
+    state = long_form(first.stream_state("lambda_logs"))  # as the next sync reads it
     assert sorted(state["log_groups"]) == ["/aws/lambda/orders", "/aws/lambda/payments"]
     assert state["log_groups"]["/aws/lambda/orders"]["newest_event_timestamp"] == BASE + 2
     assert state["log_groups"]["/aws/lambda/payments"]["newest_event_timestamp"] == BASE + 11
@@ -61,7 +63,7 @@ def test_a_merged_report_follows_groups_created_and_deleted_between_syncs(fake: 
         ("/aws/lambda/refunds", BASE - HOUR, "refunds old"),  # a new group starts from its oldest data
         ("/aws/lambda/refunds", BASE + 20, "refunds new"),
     ]
-    assert sorted(second.stream_state("lambda_logs")["log_groups"]) == ["/aws/lambda/payments", "/aws/lambda/refunds"]
+    assert sorted(second.stream_state("lambda_logs")["groups"]) == ["/aws/lambda/payments", "/aws/lambda/refunds"]
     assert (
         "State of stream 'lambda_logs': log group '/aws/lambda/orders' no longer exists (or no longer matches): "
         "its position is dropped." in second.logs("WARN")
@@ -180,7 +182,7 @@ def test_a_merged_report_that_matches_no_group_yet_is_offered_and_checks(fake: F
     )
     run = _read(tmp_path, settings)
     assert run.records_of("lambda_logs") == []
-    assert run.stream_state("lambda_logs") == {"log_groups": {}}
+    assert run.stream_state("lambda_logs") == {"groups": {}}
 
 
 def test_log_group_names_on_an_endpoint_that_ignores_identifiers_reads_only_those_groups(
@@ -196,7 +198,7 @@ def test_log_group_names_on_an_endpoint_that_ignores_identifiers_reads_only_thos
     settings = config(fake.url, log_group_prefix="/none", custom_log_reports=[report])
     run = _read(tmp_path, settings)
     assert _rows(run, "two") == [(f"/app/{name}", BASE + i, f"{name} {i}") for name in ("b", "d") for i in range(3)]
-    assert sorted(run.stream_state("two")["log_groups"]) == ["/app/b", "/app/d"]
+    assert sorted(run.stream_state("two")["groups"]) == ["/app/b", "/app/d"]
     asked = [p for op, p in fake.requests if op == "DescribeLogGroups" and "logGroupIdentifiers" in p]
     assert asked and all(p["logGroupIdentifiers"] == ["/app/b", "/app/d"] for p in asked)
 
@@ -221,7 +223,7 @@ def test_a_merged_report_reads_its_infrequent_access_members_with_logs_insights(
         *[("/aws/lambda/hot", BASE + i, f"hot {i}") for i in range(3)],
     ]
     assert run.statuses("lambda_logs")[-1] == "COMPLETE"
-    assert sorted(run.stream_state("lambda_logs")["log_groups"]) == ["/aws/lambda/cold", "/aws/lambda/hot"]
+    assert sorted(run.stream_state("lambda_logs")["groups"]) == ["/aws/lambda/cold", "/aws/lambda/hot"]
     assert [w for w in run.logs("WARN") if "cold" in w] == []
 
 
@@ -272,5 +274,6 @@ def test_a_merged_report_whose_filter_cannot_apply_to_infrequent_access_members_
         (f"Stream 'lambda_logs': {problem} Its other log groups were read.", "config_error")
     ]
     assert run.statuses("lambda_logs")[-1] == "INCOMPLETE"
-    assert run.stream_state("lambda_logs")["log_groups"]["/aws/lambda/cold"] == kept
-    assert "/aws/lambda/hot" in run.stream_state("lambda_logs")["log_groups"]
+    assert long_form(run.stream_state("lambda_logs"))["log_groups"]["/aws/lambda/cold"] == kept
+    assert run.stream_state("lambda_logs")["groups"]["/aws/lambda/cold"] == {"n": 5}  # the compact form of `kept`
+    assert "/aws/lambda/hot" in run.stream_state("lambda_logs")["groups"]
