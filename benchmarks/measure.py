@@ -42,9 +42,11 @@ class Measured:
         return max(inside, default=0.0)
 
 
-def measure(command: str, workdir: Path, settings: dict[str, Any], catalog: dict[str, Any] | None = None) -> Measured:
-    """Runs the entry point, sampling its memory and output as it goes."""
-    args = command_line(command, workdir, config=settings, catalog=catalog)
+def measure(
+    command: str, workdir: Path, settings: dict[str, Any], catalog: dict[str, Any] | None = None, state: Any = None
+) -> Measured:
+    """Runs the entry point (from `state`, if given), sampling its memory and output as it goes."""
+    args = command_line(command, workdir, config=settings, catalog=catalog, state=state)
     output = workdir / f"{command}.out"
     peak, samples = 0.0, []
     with output.open("wb") as sink, (workdir / f"{command}.err").open("wb") as errors:

@@ -15,6 +15,8 @@ Scenarios (each prints one row of the table at the end):
   8. infrequent 4 Infrequent Access log groups of 50,000 events read with Logs Insights, with StartQuery's
              100,000-row limit and with a 10,000-row cap: calls, queries, wall time, bytes scanned
              (benchmarks/infrequent.py).
+  9. merged  a merged stream over 1,000 small log groups at us-east-1's quota, a first sync and the next: STATE
+             messages and bytes per sync, wall against the quota bound, peak RSS (benchmarks/merged_scale.py).
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
@@ -40,6 +42,8 @@ from benchmarks.lagged import lagged_rows, print_rows
 from benchmarks.linked import linked_row
 from benchmarks.linked import print_row as print_linked_row
 from benchmarks.measure import Measured, discovered, measure
+from benchmarks.merged_scale import RSS_LIMIT_MB, STATE_BYTES_PER_GROUP_LIMIT, merged_rows
+from benchmarks.merged_scale import print_rows as print_merged_rows
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
 from benchmarks.scenario import events_for, plan_groups
@@ -238,6 +242,8 @@ def main() -> None:
     linked = linked_row()
     print("scenario 8: Infrequent Access log groups read with Logs Insights ...", flush=True)
     infrequent = infrequent_rows()
+    print("scenario 9: a merged stream over 1,000 log groups ...", flush=True)
+    merged = merged_rows()
 
     print()
     print_table(rows)
@@ -249,6 +255,8 @@ def main() -> None:
     print_linked_row(linked)
     print()
     print_infrequent_rows(infrequent)
+    print()
+    print_merged_rows(merged)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -281,6 +289,10 @@ def main() -> None:
         "8. infrequent access: every event delivered, bytes scanned reported as AWS counts them": all(
             r.delivered == "all" and r.reported_bytes == r.fake_bytes for r in infrequent
         ),
+        f"9. merged: state bytes per group per sync under {STATE_BYTES_PER_GROUP_LIMIT}": all(
+            r.state_bytes_per_group < STATE_BYTES_PER_GROUP_LIMIT for r in merged
+        ),
+        f"9. merged: RSS under {RSS_LIMIT_MB} MB": all(r.peak_rss_mb < RSS_LIMIT_MB for r in merged),
     }
     print()
     print(

@@ -53,7 +53,10 @@ from source_cloudwatch_logs.aws.quotas import (
     filter_log_events_rps,
 )
 from source_cloudwatch_logs.aws.waits import RATE_LIMITED_AFTER_S
+from source_cloudwatch_logs.checkpoints import CHECKPOINT_INTERVAL_S, CHECKPOINT_STATE_BYTES_PER_S
+from source_cloudwatch_logs.group_warnings import SHOWN_GROUPS
 from source_cloudwatch_logs.lookback import LAG_HALF_LIFE_MS, LAG_HEADROOM
+from source_cloudwatch_logs.merged_state import COMPACT_GROUPS_KEY, EMPTY_BEFORE, LAG, NEWEST_BEFORE, WATERMARK
 from source_cloudwatch_logs.plan import CLOCK_SKEW_WARNING_MS
 from source_cloudwatch_logs.progress import REPORT_EVERY_SECONDS
 from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, TARGET_WINDOW_BYTES
@@ -155,9 +158,18 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     (r"newest event that sync's state had delivered \(or its `(\w+)`\)", (EMPTY_FROM_KEY,)),
     (r"among the events it reads and keeps it in `(\w+)`", (LAG_KEY,)),
     (
-        r'`\{"(\w+)": <the lowest of the groups\'>, "(\w+)": \{"[^"]+": \{"(\w+)": \.\.\., "(\w+)": \.\.\., "(\w+)": \.\.\.\}',
+        r'`\{"(\w+)": \.\.\., "(\w+)": \{"[^"]+": \{"(\w+)": \.\.\., "(\w+)": \.\.\., "(\w+)": \.\.\.\}',
         (CURSOR_FIELD, GROUPS_KEY, CURSOR_FIELD, NEWEST_KEY, LAG_KEY),
     ),
+    (
+        r'`\{"(\w+)": <the lowest of the groups\'>, "(\w+)": \{"[^"]+": \{"(\w+)": \d+, "(\w+)": \d+\}, "[^"]+": '
+        r'\{"(\w+)": \.\.\., "(\w+)": \.\.\.\}',
+        (CURSOR_FIELD, COMPACT_GROUPS_KEY, NEWEST_BEFORE, LAG, WATERMARK, EMPTY_BEFORE),
+    ),
+    (r"then at most every (\d+) s, and further apart", (CHECKPOINT_INTERVAL_S,)),
+    (r"at most every (\d+) s, and always when it ends", (CHECKPOINT_INTERVAL_S,)),
+    (r"on average at most ([\d,]+) bytes of state a second", (CHECKPOINT_STATE_BYTES_PER_S,)),
+    (r"naming the first (three) groups", ("three" if SHOWN_GROUPS == 3 else str(SHOWN_GROUPS),)),
     (r"state keys `(\w+)`, `(\w+)`", (NEWEST_KEY, LAG_KEY)),
     # Linked accounts: one connection's bound at the monitoring account's quota.
     (
