@@ -3,7 +3,7 @@ naming the groups: the first `SHOWN_GROUPS` in name order and how many more ("in
 and 145 more"), with the largest value any of them reported.
 
 Proved by unit_tests/test_group_warnings.py (the wording for one, a few and many groups) and
-integration_tests/test_merged_scale.py (one line for 150 late groups, exactly).
+integration_tests/test_merged_scale.py (one line for 200 late groups, exactly).
 """
 
 from __future__ import annotations

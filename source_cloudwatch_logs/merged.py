@@ -7,8 +7,8 @@ or `<account id>:<name>` for a group named by ARN or of a linked account (`Strea
 discovery.py). The top-level `timestamp` is the lowest watermark (and what a destination shows); each group
 resumes from its own entry, so a busy group never holds back a quiet one, nor hides its late
 events. A group without an entry (created since, or new to the prefix) starts from `start_date` or its oldest
-data; an entry whose group no longer exists is dropped, with a log line. A state with a `timestamp` but no
-`log_groups` (the stream used to read one group) is every group's starting position.
+data; an entry whose group no longer exists is dropped, with a log line. A state with a `timestamp` but neither
+`groups` nor `log_groups` (the stream used to read one group) is every group's starting position.
 
 The state is checkpointed at a bounded pace (checkpoints.py), after the records it covers, and always when the
 stream ends. Warnings its groups would each repeat (events later than the lookback covers) are said once, at the

@@ -1,4 +1,4 @@
-"""A merged stream's state in its compact form, written since 0.2.1: a position per log group in a few bytes, so a
+"""A merged stream's state in its compact form, written after 0.2.0: a position per log group in a few bytes, so a
 stream over thousands of groups writes a state that grows by well under 60 bytes per group.
 
     {"timestamp": <the lowest watermark>, "groups": {"<key>": {"t": ..., "n": ..., "e": ..., "l": ...}}}
