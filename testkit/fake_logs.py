@@ -187,6 +187,7 @@ class FakeCloudWatch:
                     "malformed": self.insights.stats.malformed,
                     "max_running": self.insights.stats.max_running,
                     "bytes_scanned": self.insights.stats.bytes_scanned,
+                    "rows_returned": self.insights.stats.rows_returned,
                     "running": self.insights.running(),
                 },
             }

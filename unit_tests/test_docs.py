@@ -32,6 +32,7 @@ from source_cloudwatch_logs.aws.insights import (
     POLL_FIRST_S,
     POLL_GROWTH,
     POLL_MAX_S,
+    POLL_ROWS,
     ROW_LIMIT,
 )
 from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL
@@ -135,6 +136,7 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     # Logs Insights.
     (r"A query returns at most ([\d,]+) rows", (ROW_LIMIT,)),
     (r"paged by GetQueryResults ([\d,]+) at a time", (PAGE_ROWS,)),
+    (r"A poll asks GetQueryResults for (\d+) row", (POLL_ROWS,)),
     (r"\((\d+)/s each per account and region", (START_QUERY_RPS,)),
     (r"the account's limit \((\d+) Logs Insights queries", (CONCURRENT_QUERIES,)),
     (r"waiting (\d+) s, (\d+) s, \.\.\. up to a minute", (BUSY_WAIT_S, BUSY_WAIT_S * 2)),
