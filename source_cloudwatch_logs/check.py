@@ -51,7 +51,7 @@ MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups befo
 def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> AirbyteConnectionStatus:
     try:
         logs = connect(aws_settings(config), max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
-        log_groups = LogGroups(logs=logs, summaries=True, tell=logger.info)
+        log_groups = LogGroups(logs=logs, summaries=True, tell=logger.debug)
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
         first_page = by_name(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
         own_account, linked_note = None, ""
