@@ -53,18 +53,26 @@ def list_log_groups(params: dict[str, Any], caller: str, region: str, plan: Faul
         wanted = params.get("accountIdentifiers")
         accounts += [a for a in plan.linked_accounts.get(caller, []) if not wanted or a in wanted]
     wanted_class = params.get("logGroupClass")
-    groups = []
-    for account in accounts:
-        for name, group in logs_backends[account][region].groups.items():
-            log_class = "INFREQUENT_ACCESS" if name in plan.infrequent_access_groups else "STANDARD"
-            if matcher is not None and not matcher.search(name):
-                continue
-            if wanted_class is not None and wanted_class != log_class:
-                continue
-            arn = str(group.arn).removesuffix(":*")
-            groups.append({"logGroupName": name, "logGroupArn": arn, "logGroupClass": log_class})
+    found = [
+        group
+        for account in accounts
+        for name, group in logs_backends[account][region].groups.items()
+        if (matcher is None or matcher.search(name)) and (wanted_class is None or _class(name, plan) == wanted_class)
+    ]
     start = int(params.get("nextToken") or 0)
-    answer: dict[str, Any] = {"logGroups": groups[start : start + limit]}
-    if start + limit < len(groups):
+    page = [
+        {
+            "logGroupName": group.name,
+            "logGroupArn": str(group.arn).removesuffix(":*"),
+            "logGroupClass": _class(group.name, plan),
+        }
+        for group in found[start : start + limit]
+    ]
+    answer: dict[str, Any] = {"logGroups": page}
+    if start + limit < len(found):
         answer["nextToken"] = str(start + limit)
     return answer
+
+
+def _class(name: str, plan: FaultPlan) -> str:
+    return "INFREQUENT_ACCESS" if name in plan.infrequent_access_groups else "STANDARD"
