@@ -2,7 +2,8 @@
 read through the fake's Logs Insights (each query Scheduled, Running, then Complete after QUERY_S, 80 ms per
 call), once with StartQuery's 100,000-row limit and once on an account capped at 10,000 rows a query, where
 windows are read in several queries. Printed: the calls, the queries, the most running at once, the wall time,
-and the bytes scanned as the fake counts them and as the connector reports them (its summary line). The bound is
+the rows GetQueryResults answers carried (fetched, partial ones of Running queries too) against the records
+delivered, and the bytes scanned as the fake counts them and as the connector reports them (its summary line). The bound is
 the queries run `max_concurrent_queries` at a time, each taking at least QUERY_S.
 `python -m benchmarks.infrequent` prints the table alone."""
 
@@ -39,6 +40,8 @@ class InfrequentRow:
     fake_bytes: int
     reported_bytes: int
     delivered: str
+    rows_fetched: int = 0
+    records: int = 0
 
     @property
     def bound_s(self) -> float:
@@ -47,13 +50,14 @@ class InfrequentRow:
     def line(self) -> str:
         return (
             f"| {self.scenario} | {self.events:,} | {self.start_query} | {self.get_query_results} | "
-            f"{self.max_running} | {self.bound_s:.1f} | {self.wall_s:.1f} | {self.fake_bytes:,} | "
+            f"{self.max_running} | {self.bound_s:.1f} | {self.wall_s:.1f} | {self.rows_fetched:,} | "
+            f"{self.records:,} | {self.fake_bytes:,} | "
             f"{self.reported_bytes:,} | {self.delivered} |"
         )
 
 
 HEADER = (
-    "| scenario (8) | events | StartQuery | GetQueryResults | most running | bound s | wall s | bytes scanned (fake) "
+    "| scenario (8) | events | StartQuery | GetQueryResults | most running | bound s | wall s | rows fetched | rows delivered | bytes scanned (fake) "
     "| bytes scanned (reported) | delivered |"
 )
 
@@ -95,6 +99,8 @@ def infrequent_rows() -> list[InfrequentRow]:
                     fake_bytes=after["insights"]["bytes_scanned"] - before["insights"]["bytes_scanned"],
                     reported_bytes=int(reported[-1]) if reported else 0,
                     delivered="all" if delivered == expected else f"{delivered} of {expected}",
+                    rows_fetched=after["insights"]["rows_returned"] - before["insights"]["rows_returned"],
+                    records=delivered,
                 )
             )
     return rows

@@ -7,7 +7,8 @@ Scenarios (each prints one row of the table at the end):
              boto3 paging of the same pages in the same run for comparison; the same read with
              message_format json (every message is an API Gateway JSON access log line).
   3. memory  the fast fake with 100k events, to compare peak RSS with the 1M run.
-  4. discover 5000 log groups, DescribeLogGroups limited to 5/s, 80 ms latency.
+  4. discover 5000 log groups, DescribeLogGroups limited to 5/s, 80 ms latency, on an endpoint without
+             ListLogGroups (so listed with DescribeLogGroups).
   6. quota   10 log groups of 1 MB pages at 25, 10 and 5 requests/s (the defaults of us-east-1, eu-west-1,
              eu-central-1), 80 and 300 ms per call, and us-east-1 with a neighbour taking 40% (benchmarks/quota.py).
   7. linked  a monitoring account reading 4 linked source accounts' 20 log groups at its 5/s quota
@@ -17,6 +18,8 @@ Scenarios (each prints one row of the table at the end):
              (benchmarks/infrequent.py).
   9. merged  a merged stream over 1,000 small log groups at us-east-1's quota, a first sync and the next: STATE
              messages and bytes per sync, wall against the quota bound, peak RSS (benchmarks/merged_scale.py).
+  10. scale  discover and check over 10,000 log groups at the listing quota, with ListLogGroups and on an
+             endpoint without it (benchmarks/discover_scale.py).
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
@@ -35,6 +38,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.discover_scale import TARGET as SCALE_TARGET
+from benchmarks.discover_scale import print_rows as print_scale_rows
+from benchmarks.discover_scale import scale_rows
 from benchmarks.fast_fake import GROUP
 from benchmarks.infrequent import infrequent_rows
 from benchmarks.infrequent import print_rows as print_infrequent_rows
@@ -166,13 +172,19 @@ def discover_scenario(endpoint: str, workdir: Path, groups: int) -> Row:
     client = logs_client(endpoint)
     for index in range(groups):
         client.create_log_group(logGroupName=f"/aws/lambda/service-{index:05d}")
-    # DescribeLogGroups at its own quota: the connector's default budget for it, no override.
-    set_plan(endpoint, latency_s=LATENCY_S, rate_limits={"DescribeLogGroups": DESCRIBE_LOG_GROUPS_RPS})
+    # DescribeLogGroups at its own quota: the connector's default budget for it, no override. An endpoint without
+    # ListLogGroups, so that this row keeps measuring DescribeLogGroups paging (scenario 10 measures ListLogGroups).
+    set_plan(
+        endpoint,
+        latency_s=LATENCY_S,
+        rate_limits={"DescribeLogGroups": DESCRIBE_LOG_GROUPS_RPS},
+        lacks_list_log_groups=True,
+    )
     before = fake_stats(endpoint)
     discover = measure("discover", workdir, config(endpoint))
     wall, rss = discover.wall_s, discover.peak_rss_mb
     after = fake_stats(endpoint)
-    set_plan(endpoint, latency_s=0, rate_limits={})
+    set_plan(endpoint, latency_s=0, rate_limits={}, lacks_list_log_groups=False)
     streams = len(discovered(discover)["streams"])
     pages = math.ceil(groups / 50)
     return Row(
@@ -244,6 +256,8 @@ def main() -> None:
     infrequent = infrequent_rows()
     print("scenario 9: a merged stream over 1,000 log groups ...", flush=True)
     merged = merged_rows()
+    print("scenario 10: discover and check over 10,000 log groups ...", flush=True)
+    scale = scale_rows()
 
     print()
     print_table(rows)
@@ -257,6 +271,7 @@ def main() -> None:
     print_infrequent_rows(infrequent)
     print()
     print_merged_rows(merged)
+    print_scale_rows(scale)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -293,6 +308,9 @@ def main() -> None:
             r.state_bytes_per_group < STATE_BYTES_PER_GROUP_LIMIT for r in merged
         ),
         f"9. merged: RSS under {RSS_LIMIT_MB} MB": all(r.peak_rss_mb < RSS_LIMIT_MB for r in merged),
+        "10. scale: discover and check at 10,000 groups within 1.25x of the bound (ListLogGroups)": all(
+            r.ratio <= SCALE_TARGET for r in scale if r.scenario.endswith(", ListLogGroups")
+        ),
     }
     print()
     print(

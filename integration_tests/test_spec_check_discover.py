@@ -218,7 +218,7 @@ def test_check_answers_promptly_when_the_endpoint_never_answers(tmp_path: Path) 
     assert out.returncode == 0
     assert out.connection_status["status"] == "FAILED"
     assert out.connection_status["message"].startswith(
-        f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{url}/"'
+        f'logs:ListLogGroups failed: Read timeout on endpoint URL: "{url}/"'
     )
     assert took < 60
 
@@ -236,7 +236,7 @@ def test_discover_fails_promptly_when_the_endpoint_never_answers(tmp_path: Path)
     (error,) = out.errors
     assert error["failure_type"] == "system_error"  # transient: the platform retries
     assert error["message"] == (
-        f'logs:DescribeLogGroups failed: Read timeout on endpoint URL: "{url}/": the endpoint accepted the '
+        f'logs:ListLogGroups failed: Read timeout on endpoint URL: "{url}/": the endpoint accepted the '
         "connection but sent no answer in time. Check that endpoint_url, if set, is an AWS endpoint (or a VPC "
         "endpoint or proxy that forwards to one) that answers, and that no firewall or proxy on the way holds "
         "connections open."

@@ -102,5 +102,9 @@ def test_a_neighbour_taking_part_of_the_quota_makes_the_connector_slow_down_and_
     assert throttled <= 0.15 * calls, (calls, throttled)
     assert neighbour_throttled <= 0.15 * neighbour_calls, (neighbour_calls, neighbour_throttled)
     (summary,) = [line for line in out.logs("INFO") if line.startswith("Progress:")]
-    rate = float(re.search(r"FilterLogEvents at ([0-9.]+) of 10/s", summary).group(1))  # type: ignore[union-attr]
+    rate = float(
+        re.search(
+            r"FilterLogEvents [0-9.]+ calls/s over the last [0-9.]+ s \(allowance ([0-9.]+) of 10/s\)", summary
+        ).group(1)
+    )  # type: ignore[union-attr]
     assert rate < 10, summary

@@ -1,17 +1,22 @@
 """`check`: can these credentials list the log groups and read the ones that matter?
 
-It succeeds when the first page of groups can be listed, every custom report can be read with its own filter
+It succeeds when the first page of groups can be listed (ListLogGroups' 1,000, or DescribeLogGroups' 50 where the
+endpoint lacks it: log_groups.py), every custom report can be read with its own filter
 and stream selection (a merged report's Infrequent Access members too: it fails when the report's filter settings
 cannot apply to them, naming the report and the groups), and at least one stream in all can be read. Groups are probed one family (the name up to
 its last `/`) at a time, so a policy that allows FilterLogEvents on `/aws/lambda/*` only is not judged by an
-`/aws/apigateway/...` group that sorts first; groups that could not be read are named in a warning.
+`/aws/apigateway/...` group that sorts first; groups that could not be read are named in a warning. With
+`include_linked_accounts`, the listing stops as soon as it holds more than MAX_GROUP_PROBES groups of linked
+accounts (the note then says "At least"): check never lists every group of an account that shares some (it
+does when none is shared, to say so). Proved by unit_tests/test_check.py and
+integration_tests/test_discover_listing.py.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -27,7 +32,7 @@ from source_cloudwatch_logs.aws.errors import AwsError, explain
 from source_cloudwatch_logs.aws.insights import LogsInsights
 from source_cloudwatch_logs.aws.insights_events import InsightsEvents
 from source_cloudwatch_logs.aws.log_events import LogEvents
-from source_cloudwatch_logs.aws.log_groups import LogGroups
+from source_cloudwatch_logs.aws.log_groups import LogGroup, LogGroups, by_name
 from source_cloudwatch_logs.aws.windows import Readers
 from source_cloudwatch_logs.discovery import (
     PREFIX_FIELD,
@@ -46,19 +51,20 @@ MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups befo
 def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> AirbyteConnectionStatus:
     try:
         logs = connect(aws_settings(config), max_attempts=CHECK_MAX_ATTEMPTS, read_timeout_s=CHECK_READ_TIMEOUT_S)
-        log_groups = LogGroups(logs=logs)
+        log_groups = LogGroups(logs=logs, summaries=True, tell=logger.debug)
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
-        first_page = list(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
+        first_page = by_name(log_groups.list(config.log_group_prefix, field=prefix_field, pages=1))
         own_account, linked_note = None, ""
         if config.include_linked_accounts:
             own_account = own_account_of(log_groups, config)
             linked = tuple(config.account_identifiers or ())
-            every = list(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
-            shared = [group for group in every if group.account_id not in (None, own_account)]
+            listing = log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked)
+            shared = list(itertools.islice(_shared(listing, own_account), MAX_GROUP_PROBES + 1))
             if not shared:
                 return _failed(NOTHING_LINKED.format(region=config.region_name))
             accounts = {group.account_id for group in shared}
-            linked_note = f"{len(shared)} log groups of {len(accounts)} linked accounts are visible."
+            at_least = "At least " if len(shared) > MAX_GROUP_PROBES else ""
+            linked_note = f"{at_least}{len(shared)} log groups of {len(accounts)} linked accounts are visible."
             logger.info(linked_note)
             first_page = [*first_page, *shared[:MAX_GROUP_PROBES]]
         discovery = streams_of(first_page, log_groups, config, logger, own_account=own_account)
@@ -126,6 +132,11 @@ def _probe(readers: Readers, logs: LogsClient, stream: StreamDefinition) -> str 
     except (ClientError, BotoCoreError) as error:
         return explain(error, logs.failure(source.action, field=stream.setting))
     return None
+
+
+def _shared(groups: Iterable[LogGroup], own_account: str | None) -> Iterator[LogGroup]:
+    """The linked source accounts' groups of a listing, as it goes: check stops listing once it has enough."""
+    return (group for group in groups if group.account_id not in (None, own_account))
 
 
 def _family_first(streams: list[StreamDefinition]) -> Iterable[StreamDefinition]:

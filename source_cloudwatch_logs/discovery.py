@@ -33,6 +33,7 @@ from source_cloudwatch_logs.aws.log_groups import (
     INFREQUENT_ACCESS,
     LogGroup,
     LogGroups,
+    by_name,
     group_arn,
     is_arn,
     linked_stream_name,
@@ -188,7 +189,7 @@ def discover_streams(
     linked = tuple(config.account_identifiers or ()) if config.include_linked_accounts else None
     if names is None:
         prefix_field = PREFIX_FIELD if config.log_group_prefix else None
-        groups = list(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
+        groups = by_name(log_groups.list(config.log_group_prefix, field=prefix_field, linked=linked))
     else:
         report_names = {report.name for report in config.custom_log_reports or []}
         prefix = config.log_group_prefix or ""

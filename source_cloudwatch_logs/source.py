@@ -88,7 +88,7 @@ class SourceCloudwatchLogs(Source):
         logs = connect(
             aws_settings(settings), max_attempts=DISCOVER_MAX_ATTEMPTS, read_timeout_s=DISCOVER_READ_TIMEOUT_S
         )
-        discovery = discover_streams(LogGroups(logs=logs), settings, logger)
+        discovery = discover_streams(LogGroups(logs=logs, summaries=True, tell=logger.debug), settings, logger)
         names = [stream.name for stream in discovery.streams]
         for problem in destination_name_problems(names):
             logger.warning(problem)

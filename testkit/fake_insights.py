@@ -2,10 +2,15 @@
 
 moto runs a query synchronously and honours only `fields`, `sort` and `limit`. Here, as on AWS:
 - a query is Scheduled, then Running, then Complete (`FaultPlan.query_seconds` after StartQuery), or Cancelled by
-  StopQuery; GetQueryResults answers the status, and the rows once Complete;
+  StopQuery; GetQueryResults answers the status; while Running, the rows found so far (API Reference,
+  GetQueryResults: "If the value of the Status field in the output is Running, this operation returns only
+  partial results"; here a share of the rows growing with the time run), none while Scheduled, all once Complete;
+- GetQueryResults `maxItems` is "The maximum number of log events to return in the response" (at most 10,000;
+  absent: 10,000; 0, on which the documentation is silent, is read like absent); "Use the nextToken returned in
+  the response to request additional pages of results, with each page returning up to 10,000 log events";
+  `InsightsStats.rows_returned` counts every row any answer carried (what a client downloaded);
 - times are epoch seconds, both ends inclusive; `limit` goes to 100,000 (`FaultPlan.max_query_limit`: an
-  endpoint whose limit is still 10,000 refuses more with InvalidParameterException) and GetQueryResults pages the
-  rows with `maxItems` (at most 10,000) and `nextToken`; `FaultPlan.query_row_cap` caps the rows of every query
+  endpoint whose limit is still 10,000 refuses more with InvalidParameterException); `FaultPlan.query_row_cap` caps the rows of every query
   lower without a word (only `recordsMatched` tells);
 - `statistics.recordsMatched` counts every event the filters matched, however many rows came back;
   `bytesScanned` counts the bytes of the events in the time range (each message's UTF-8 bytes plus 26);
@@ -54,7 +59,21 @@ class _Query:
             return "Cancelled"
         if now >= self.done_at:
             return "Complete"
-        return "Scheduled" if now < self.started + (self.done_at - self.started) / 3 else "Running"
+        return "Scheduled" if now < self._running_from else "Running"
+
+    @property
+    def _running_from(self) -> float:
+        return self.started + (self.done_at - self.started) / 3
+
+    def found(self, now: float) -> int:
+        """How many rows the query has found by `now`: none while Scheduled, a growing share while Running."""
+        status = self.status(now)
+        if status == "Complete":
+            return len(self.rows)
+        if status != "Running":
+            return 0
+        share = (now - self._running_from) / (self.done_at - self._running_from)
+        return min(len(self.rows), max(1, int(len(self.rows) * share)))
 
 
 @dataclass
@@ -65,6 +84,7 @@ class InsightsStats:
     malformed: int = 0
     max_running: int = 0
     bytes_scanned: int = 0
+    rows_returned: int = 0  # rows every GetQueryResults answer carried, partial ones too
     statuses: Counter[str] = field(default_factory=Counter)  # the statuses GetQueryResults answered
 
 
@@ -156,18 +176,23 @@ class FakeInsights:
     def results(self, params: dict[str, Any], account: str) -> dict[str, Any]:
         query = self._query(params, account)
         with self._lock:
-            status = query.status(time.monotonic())
+            now = time.monotonic()
+            status = query.status(now)
+            found = query.found(now)
             self.stats.statuses[status] += 1
         answer: dict[str, Any] = {"status": status, "results": [], "statistics": {}}
-        if status != "Complete":
+        if status not in ("Running", "Complete"):
             return answer
         size = min(int(params.get("maxItems") or PAGE_ROWS), PAGE_ROWS)
         offset = int(params.get("nextToken") or 0)
-        page = query.rows[offset : offset + size]
+        page = query.rows[offset : min(offset + size, found)]
         answer["results"] = [[{"field": name, "value": value} for name, value in row.items()] for row in page]
-        answer["statistics"] = query.statistics
-        if offset + size < len(query.rows):
+        if status == "Complete":
+            answer["statistics"] = query.statistics
+        if offset + size < found:
             answer["nextToken"] = str(offset + size)
+        with self._lock:
+            self.stats.rows_returned += len(page)
         return answer
 
     def stop(self, params: dict[str, Any], account: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ does the bookkeeping; :class:`FakeCloudWatch`, a WSGI middleware in front of it,
 * ``FilterLogEvents`` answered the way AWS answers it, from moto's data (filter_events.py);
 * Logs Insights (StartQuery, GetQueryResults, StopQuery) with AWS's lifecycle, caps and limits (fake_insights.py);
 * ``logGroupClass`` in ``DescribeLogGroups``, and the INFREQUENT_ACCESS class that moto accepts and forgets;
+* ``ListLogGroups``, which moto lacks (list_log_groups.py; ``FaultPlan.lacks_list_log_groups`` forwards it to moto);
 * the faults of a mutable :class:`~testkit.faults.FaultPlan` (faults.py);
 * STS checked like IAM and credentials enforced like AWS (fake_sts.py);
 * a log of every request, counters, and a control API (``GET /_fake/stats``, ``POST /_fake/plan`` with a JSON
@@ -47,6 +48,7 @@ from testkit.fake_insights import FakeInsights
 from testkit.fake_sts import FakeSts, Forwarded, IssuedCredentials
 from testkit.faults import THROTTLING, FaultInjector, FaultPlan, update_plan
 from testkit.filter_events import FilterLogEvents
+from testkit.list_log_groups import list_log_groups
 from testkit.seeding import REGION
 
 LOGS_TARGET_PREFIX = "Logs_20140328."
@@ -187,6 +189,7 @@ class FakeCloudWatch:
                     "malformed": self.insights.stats.malformed,
                     "max_running": self.insights.stats.max_running,
                     "bytes_scanned": self.insights.stats.bytes_scanned,
+                    "rows_returned": self.insights.stats.rows_returned,
                     "running": self.insights.running(),
                 },
             }
@@ -272,6 +275,13 @@ class FakeCloudWatch:
             return aws_json(start_response, 200, answer)
         if operation == "DescribeLogGroups":
             return self._describe_log_groups(environ, start_response, params)
+        if operation == "ListLogGroups" and not self.plan.lacks_list_log_groups:
+            access_key, region = credential_scope(environ)
+            try:
+                answer = list_log_groups(params, account_id(environ, access_key), region, self.plan)
+            except AwsError as error:
+                return aws_error(start_response, error)
+            return aws_json(start_response, 200, answer)
         if operation == "CreateLogGroup":
             return self._create_log_group(environ, start_response, params)
         if operation == "PutLogEvents":

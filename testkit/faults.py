@@ -39,6 +39,8 @@ class FaultPlan:
     groups DescribeLogGroups lists with includeLinkedAccounts and FilterLogEvents reads by ARN."""
     describe_ignores_identifiers: bool = False
     """DescribeLogGroups ignores `logGroupIdentifiers` and answers the whole listing, as moto and LocalStack do."""
+    lacks_list_log_groups: bool = False
+    """ListLogGroups is forwarded to moto, which lacks it (HTTP 500): an endpoint older than the API."""
     neighbour_rps: dict[str, float] = field(default_factory=dict)
     """Operation name -> requests per second another client of the account sends, evenly spaced, taking tokens
     from the same bucket as the connector's calls (and throttled like them when it is empty)."""

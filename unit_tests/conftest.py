@@ -25,15 +25,26 @@ from source_cloudwatch_logs.spec import aws_settings, parse_config
 
 
 class StubClient:
-    """Answers FilterLogEvents and DescribeLogGroups from scripted lists of pages (or exceptions) and records
-    each call. Stands in for the botocore client where a test needs page shapes a server never produces on demand.
+    """Answers FilterLogEvents, DescribeLogGroups and ListLogGroups from scripted lists of pages (or exceptions)
+    and records each call. Stands in for the botocore client where a test needs page shapes a server never
+    produces on demand. Without scripted ListLogGroups pages it answers as an endpoint that lacks the operation.
     """
 
-    def __init__(self, pages: list[Any] | None = None, groups: list[Any] | None = None) -> None:
+    def __init__(
+        self, pages: list[Any] | None = None, groups: list[Any] | None = None, listed: list[Any] | None = None
+    ) -> None:
         self.pages = list(pages or [])
         self.groups = list(groups or [])
+        self.listed = list(listed or [])
         self.calls: list[dict[str, Any]] = []
         self.describe_calls: list[dict[str, Any]] = []
+        self.list_calls: list[dict[str, Any]] = []
+
+    def list_log_groups(self, **params: Any) -> dict[str, Any]:
+        self.list_calls.append(dict(params))
+        if not self.listed:
+            raise aws_error("UnknownOperationException", "", "ListLogGroups")
+        return self._next(self.listed)
 
     def filter_log_events(self, **params: Any) -> dict[str, Any]:
         self.calls.append(dict(params))
@@ -51,8 +62,10 @@ class StubClient:
         return answer  # type: ignore[no-any-return]
 
 
-def stub_logs(pages: list[Any] | None = None, groups: list[Any] | None = None) -> tuple[LogsClient, StubClient]:
-    client = StubClient(pages, groups)
+def stub_logs(
+    pages: list[Any] | None = None, groups: list[Any] | None = None, listed: list[Any] | None = None
+) -> tuple[LogsClient, StubClient]:
+    client = StubClient(pages, groups, listed)
     logs = LogsClient(
         client=client,
         region="us-east-1",

@@ -137,3 +137,30 @@ def test_a_merged_report_whose_filter_cannot_apply_to_its_infrequent_access_memb
         "among them.",
     )
     assert client.calls == []
+
+
+OWN, SOURCE = "123456789012", "210987654321"
+
+
+def summary(name: str, account: str = OWN) -> dict[str, Any]:
+    arn = f"arn:aws:logs:us-east-1:{account}:log-group:{name}"
+    return {"logGroupName": name, "logGroupArn": arn, "logGroupClass": "STANDARD"}
+
+
+def test_check_lists_linked_groups_only_until_it_has_enough_to_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 23: check never lists everything. ListLogGroups answers 1,000 groups a page; with linked accounts
+    the listing stops once more than MAX_GROUP_PROBES shared groups are in hand (here in the first of many
+    pages), and the note says "At least"."""
+    first = {"logGroups": [summary("/own")]}
+    own = {"logGroups": [{"logGroupName": "/own", "arn": f"arn:aws:logs:us-east-1:{OWN}:log-group:/own:*"}]}
+    shared = [summary(f"/app/{n:02d}", SOURCE) for n in range(MAX_GROUP_PROBES + 5)]
+    linked_page = {"logGroups": [summary("/own"), *shared], "nextToken": "more"}
+    logs, client = stub_logs(pages=[{"events": []}], groups=[own], listed=[first, linked_page])
+    monkeypatch.setattr(check, "connect", lambda *args, **kwargs: logs)
+    status = check_connection(parse_config({"region_name": "us-east-1", "include_linked_accounts": True}), LOGGER)
+    assert (status.status, status.message) == (
+        Status.SUCCEEDED,
+        f"At least {MAX_GROUP_PROBES + 1} log groups of 1 linked accounts are visible.",
+    )
+    assert client.list_calls == [{"limit": 1000}, {"includeLinkedAccounts": True, "limit": 1000}]
+    assert client.describe_calls == [{"limit": 1}]  # the credentials' own account

@@ -32,9 +32,10 @@ from source_cloudwatch_logs.aws.insights import (
     POLL_FIRST_S,
     POLL_GROWTH,
     POLL_MAX_S,
+    POLL_ROWS,
     ROW_LIMIT,
 )
-from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL
+from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LIST_PAGE_SIZE
 from source_cloudwatch_logs.aws.pacing import (
     DECREASE,
     DECREASE_HOLD_S,
@@ -47,6 +48,7 @@ from source_cloudwatch_logs.aws.quotas import (
     DEFAULT_MAX_CONCURRENT_QUERIES,
     DESCRIBE_LOG_GROUPS_RPS,
     GET_QUERY_RESULTS_RPS,
+    LIST_LOG_GROUPS_RPS,
     LOWEST_FILTER_LOG_EVENTS_RPS,
     QUOTAS_CHECKED,
     START_QUERY_RPS,
@@ -99,7 +101,16 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     ),
     (r"a sync allows (\d+) attempts and (\d+) s per read", (READ_MAX_ATTEMPTS, READ_TIMEOUT_S)),
     (r"fails a sync after about (\d+) minutes", (SYNC_WORST_MIN,)),
-    (r"a DescribeLogGroups page of (\d+) at a time", (DESCRIBE_PAGE_SIZE,)),
+    (
+        r"a ListLogGroups page of ([\d,]+) at a time \(a DescribeLogGroups page of (\d+)",
+        (LIST_PAGE_SIZE, DESCRIBE_PAGE_SIZE),
+    ),
+    (r"`ListLogGroups` \(2025\) answers ([\d,]+) a page", (LIST_PAGE_SIZE,)),
+    (r"the connector paces it like `DescribeLogGroups`, at (\d+)/s", (LIST_LOG_GROUPS_RPS,)),
+    (
+        r"with it `discover` and `check` list ([\d,]+) groups a call instead of (\d+)",
+        (LIST_PAGE_SIZE, DESCRIBE_PAGE_SIZE),
+    ),
     (r"allows (\d+) attempts of (\d+) s per page", (DISCOVER_MAX_ATTEMPTS, DISCOVER_READ_TIMEOUT_S)),
     (r"on a silent endpoint it fails within about (\d+) s", (DISCOVER_WORST_S,)),
     (r"`log_stream_names` \(at most (\d+)\)", (MAX_LOG_STREAM_NAMES,)),
@@ -138,6 +149,7 @@ QUOTED: list[tuple[str, tuple[float | str, ...]]] = [
     # Logs Insights.
     (r"A query returns at most ([\d,]+) rows", (ROW_LIMIT,)),
     (r"paged by GetQueryResults ([\d,]+) at a time", (PAGE_ROWS,)),
+    (r"A poll asks GetQueryResults for (\d+) row", (POLL_ROWS,)),
     (r"\((\d+)/s each per account and region", (START_QUERY_RPS,)),
     (r"the account's limit \((\d+) Logs Insights queries", (CONCURRENT_QUERIES,)),
     (r"waiting (\d+) s, (\d+) s, \.\.\. up to a minute", (BUSY_WAIT_S, BUSY_WAIT_S * 2)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
-from source_cloudwatch_logs.aws.pacing import ApiStats
+from source_cloudwatch_logs.aws.pacing import ApiStats, RateLimiter
 from source_cloudwatch_logs.progress import SyncProgress
 
 
@@ -44,3 +44,34 @@ def test_a_stream_is_finished_when_all_its_planned_windows_are_done() -> None:
         "Stream 'h': started, reading 1 window.",
         "Progress: 1/2 streams done, 16 events (0/s) in 32.5 s, 1 API calls, 1 throttled, 0 other failed attempts.",
     ]
+
+
+def test_the_summary_shows_each_operations_achieved_rate_next_to_its_allowance() -> None:
+    """Issue 23: an Infrequent Access sync that made one FilterLogEvents call showed `FilterLogEvents at 25.0 of
+    25/s`, the allowance read as a rate. The rate shown is the calls made since the previous line, over its
+    seconds; an operation without calls in that interval is left out."""
+    clock, repository, stats = Clock(), InMemoryMessageRepository(), ApiStats()
+    limiters = {"FilterLogEvents": RateLimiter(25, clock=clock), "StartQuery": RateLimiter(10, clock=clock)}
+    progress = SyncProgress(repository, stats, total_streams=1, clock=clock, every_seconds=30, limiters=limiters)
+    stats.count(stats.calls, "FilterLogEvents")
+    stats.answered("FilterLogEvents", 0.3)
+    clock.now += 12.5
+    assert progress.summary() == (
+        "Progress: 0/1 streams done, 0 events (0/s) in 12.5 s, 1 API calls, 0 throttled, 0 other failed attempts; "
+        "FilterLogEvents 0.1 calls/s over the last 12.5 s (allowance 25.0 of 25/s), 300 ms per call, 0.0 in flight, "
+        "0.0 s waited."
+    )
+    for _ in range(40):
+        stats.count(stats.calls, "StartQuery")
+        stats.answered("StartQuery", 0.08)
+    limiters["StartQuery"].throttled()  # the allowance drops to 75% of the budget (pacing.DECREASE)
+    clock.now += 5
+    assert progress.summary() == (
+        "Progress: 0/1 streams done, 0 events (0/s) in 17.5 s, 41 API calls, 0 throttled, 0 other failed attempts; "
+        "StartQuery 8.0 calls/s over the last 5.0 s (allowance 7.5 of 10/s), 80 ms per call, 0.6 in flight, "
+        "0.0 s waited."
+    )
+    clock.now += 1
+    assert progress.summary() == (
+        "Progress: 0/1 streams done, 0 events (0/s) in 18.5 s, 41 API calls, 0 throttled, 0 other failed attempts."
+    )

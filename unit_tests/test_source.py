@@ -41,6 +41,12 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
 
 def test_check_explains_rejected_keys(stub: Stubber) -> None:
     stub.add_client_error(
+        "list_log_groups",
+        service_error_code="UnrecognizedClientException",
+        service_message="The security token included in the request is invalid.",
+        http_status_code=400,
+    )  # refused too: listing falls back to DescribeLogGroups, whose error is the one told
+    stub.add_client_error(
         "describe_log_groups",
         service_error_code="UnrecognizedClientException",
         service_message="The security token included in the request is invalid.",
@@ -59,6 +65,7 @@ def test_check_names_the_missing_list_permission(stub: Stubber) -> None:
         "User: arn:aws:iam::123456789012:user/etl is not authorized to perform: logs:DescribeLogGroups on resource: "
         "arn:aws:logs:us-east-1:123456789012:log-group::log-stream: because no identity-based policy allows it"
     )
+    stub.add_client_error("list_log_groups", service_error_code="AccessDeniedException", service_message="no list")
     stub.add_client_error("describe_log_groups", service_error_code="AccessDeniedException", service_message=denial)
     status = SourceCloudwatchLogs().check(LOGGER, BASE_CONFIG)
     assert status.status == Status.FAILED
@@ -69,6 +76,7 @@ def test_check_names_the_missing_list_permission(stub: Stubber) -> None:
 
 
 def test_discover_failure_is_a_config_error_with_the_same_words(stub: Stubber) -> None:
+    stub.add_client_error("list_log_groups", service_error_code="AccessDeniedException", service_message="no list")
     stub.add_client_error("describe_log_groups", service_error_code="AccessDeniedException", service_message="denied")
     with pytest.raises(AirbyteTracedException) as raised:
         SourceCloudwatchLogs().discover(LOGGER, BASE_CONFIG)
@@ -81,6 +89,7 @@ def test_discover_failure_is_a_config_error_with_the_same_words(stub: Stubber) -
 
 
 def test_throttling_is_a_transient_failure(stub: Stubber) -> None:
+    stub.add_client_error("list_log_groups", service_error_code="ThrottlingException", service_message="Rate exceeded")
     stub.add_client_error(
         "describe_log_groups", service_error_code="ThrottlingException", service_message="Rate exceeded"
     )

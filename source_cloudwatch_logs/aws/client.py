@@ -35,6 +35,9 @@ CHECK_READ_TIMEOUT_S = 10  # check answers within about CHECK_MAX_ATTEMPTS x (co
 DISCOVER_MAX_ATTEMPTS = 3
 DISCOVER_READ_TIMEOUT_S = CHECK_READ_TIMEOUT_S
 USER_AGENT = "airbyte-source-cloudwatch-logs"
+# Operations an endpoint may lack (ListLogGroups, 2025: moto answers HTTP 500, older endpoints an unknown
+# operation): an error answer other than a throttle is not retried, and log_groups.py falls back at once.
+REFUSALS_NOT_RETRIED = frozenset({"ListLogGroups"})
 
 
 def client_config(max_attempts: int, pool_size: int = 10, read_timeout_s: float = READ_TIMEOUT_S) -> Config:
@@ -65,7 +68,8 @@ class NoRetryQuota:
 
 def retry_without_quota(client: Any, max_attempts: int, waits: Waits | None = None) -> None:
     """Replaces the client's standard retry handler by the same handler with `NoRetryQuota`; each backoff it
-    decides is told to `waits` before botocore sleeps it."""
+    decides is told to `waits` before botocore sleeps it. An error answer to an operation of REFUSALS_NOT_RETRIED
+    is not retried unless it is a throttle."""
     name = client.meta.service_model.service_id.hyphenize()
     adapter = standard.RetryEventAdapter()
     detector = standard.ThrottlingErrorDetector(adapter)
@@ -83,6 +87,10 @@ def retry_without_quota(client: Any, max_attempts: int, waits: Waits | None = No
     waits = waits or Waits()
 
     def needs_retry(**kwargs: Any) -> float | None:
+        operation, response = kwargs.get("operation"), kwargs.get("response")
+        refusable = getattr(operation, "name", None) in REFUSALS_NOT_RETRIED and response is not None
+        if refusable and not detector.is_throttling_error(**kwargs):
+            return None  # an answer (not a dropped connection) refusing it: the caller falls back
         delay: float | None = handler.needs_retry(**kwargs)
         if delay:
             waits.waiting(delay)

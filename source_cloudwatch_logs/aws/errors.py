@@ -72,6 +72,7 @@ class Action(StrEnum):
     """What the connector was doing, named as the IAM action a user grants (or the step that failed)."""
 
     DESCRIBE_LOG_GROUPS = "logs:DescribeLogGroups"
+    LIST_LOG_GROUPS = "logs:ListLogGroups"
     FILTER_LOG_EVENTS = "logs:FilterLogEvents"
     START_QUERY = "logs:StartQuery"
     GET_QUERY_RESULTS = "logs:GetQueryResults"

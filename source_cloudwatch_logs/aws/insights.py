@@ -5,8 +5,14 @@
   dashboards and other tools, and is lower for Infrequent Access log groups). LimitExceededException is retried
   by botocore with backoff, then here, from BUSY_WAIT_S doubling up to BUSY_WAIT_MAX_S, for up to BUSY_DEADLINE_S;
   both waits are the stream's, told to the client's `waits.Waits` (a stream held up says so: statuses.py).
-- A query is polled after POLL_FIRST_S, POLL_GROWTH times later each time, up to every POLL_MAX_S; its rows (up to
-  ROW_LIMIT) are read a page of PAGE_ROWS at a time.
+- A query is polled after POLL_FIRST_S, POLL_GROWTH times later each time, up to every POLL_MAX_S, asking for
+  POLL_ROWS rows: a Running query answers "only partial results" (GetQueryResults, API Reference), which are
+  thrown away, so a poll downloads at most POLL_ROWS of them. The poll that finds it Complete keeps its rows and
+  the rest (up to ROW_LIMIT) follow its `nextToken` a page of PAGE_ROWS at a time: no row is downloaded twice.
+  (`maxItems` 0 would ask for none, but the documentation does not say what 0 does: it might mean the default,
+  10,000, or be refused; 1 means one row under every reading. An endpoint that ignores `maxItems` answers every
+  row on every poll and no `nextToken`, which works too.) Proved by unit_tests/aws/test_insights.py and, rows
+  counted by the fake, integration_tests/test_insights_rows.py.
 - An endpoint whose StartQuery `limit` stops lower (the China partition's documentation still says 10,000) refuses
   ROW_LIMIT with InvalidParameterException naming its maximum: every later query of this LogsInsights (the sync)
   asks for that many rows instead, and `warn` says so once. Fewer rows per query only means more queries: the
@@ -35,6 +41,7 @@ from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code, q
 
 ROW_LIMIT = 100_000  # StartQuery's largest limit (botocore's model); an account may cap it lower
 PAGE_ROWS = 10_000  # GetQueryResults' largest page
+POLL_ROWS = 1  # rows a poll asks for: the fewest every reading of `maxItems` gives (see above)
 POLL_FIRST_S = 0.25
 POLL_GROWTH = 1.5
 POLL_MAX_S = 2.0
@@ -178,7 +185,7 @@ class LogsInsights:
         poll = POLL_FIRST_S
         try:
             while True:
-                answer = get(queryId=query_id, maxItems=PAGE_ROWS)
+                answer = get(queryId=query_id, maxItems=POLL_ROWS)
                 status = answer.get("status", "Unknown")
                 if status in DONE_STATUSES:
                     break

@@ -9,13 +9,26 @@ those accounts' groups and the credentials' own.
 Names and ARNs are asked for in separate calls: ARNs with `includeLinkedAccounts: true` (whether AWS answers a
 source account's ARN without it is not documented), names without it (so a group of another account can never
 answer a plain name).
+
+Listing for `discover` and `check` (`LogGroups(summaries=True)`): they need a group's name, ARN and class only,
+which ListLogGroups (2025) answers LIST_PAGE_SIZE groups a call ("The maximum number of log groups to return",
+1 to 1,000; API Reference) against DescribeLogGroups' DESCRIBE_PAGE_SIZE: 10,000 groups take 10 calls instead
+of 200. A prefix goes as `logGroupNamePattern` `^<prefix>` ("Use ^ to match log group names by prefix"; each
+pattern 3 to 24 characters, so a shorter prefix is not sent and a longer one is cut: the answer is filtered
+here); the API promises no order, so a caller that needs one sorts (`by_name`). Where an endpoint answers
+ListLogGroups with an error other than a throttle (an endpoint that lacks it: moto answers HTTP 500, older
+ones an unknown operation; a policy without `logs:ListLogGroups`), it is not retried (client.py) and this
+LogGroups lists with DescribeLogGroups, as a sync does, from then on; `tell` says so once. A sync's listing
+(plan.py: merged prefix reports) needs creation time, retention and stored bytes (ranges.py), which only
+DescribeLogGroups gives: it keeps DescribeLogGroups. Proved by unit_tests/aws/test_log_groups.py and
+integration_tests/test_discover_listing.py.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,9 +36,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from source_cloudwatch_logs.aws.client import LogsClient
-from source_cloudwatch_logs.aws.errors import Action, aws_failure
+from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code
 
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
+LIST_PAGE_SIZE = 1_000  # ListLogGroups' maximum
+PATTERN_MIN_CHARS, PATTERN_MAX_CHARS = 3, 24  # a logGroupNamePattern's length, without its `^`
 IDENTIFIERS_PER_CALL = 50  # logGroupIdentifiers: at most 50 names a call
 # FilterLogEvents works only on these classes; on INFREQUENT_ACCESS (and the newer DELIVERY class)
 # it fails with InvalidOperationException. A missing class is a group created before classes existed.
@@ -88,8 +103,14 @@ class LogGroups:
     from it, so that a machine whose clock is off cannot move the read end into the future.
     """
 
-    def __init__(self, *, logs: LogsClient) -> None:
+    def __init__(
+        self, *, logs: LogsClient, summaries: bool = False, tell: Callable[[str], None] = lambda text: None
+    ) -> None:
+        """`summaries`: `list` may answer groups without creation time, retention and stored bytes (ListLogGroups);
+        `tell`: hears, once, that the endpoint refused ListLogGroups."""
         self._logs = logs
+        self._summaries = summaries
+        self._tell = tell
         self.server_time_ms: int | None = None
         self._own_account: str | None = None
         self._own_account_known = False
@@ -102,7 +123,8 @@ class LogGroups:
         pages: int | None = None,
         linked: tuple[str, ...] | None = None,
     ) -> Iterator[LogGroup]:
-        """Every group whose name starts with `prefix` (the setting `field`, named in a rejection), by name;
+        """Every group whose name starts with `prefix` (the setting `field`, named in a rejection), by name (with
+        `summaries`: in the order ListLogGroups answers, which it does not document; `by_name` sorts a listing);
         only the first `pages` pages when given. With `linked`, the groups that linked source accounts share with
         this monitoring account too: all of them (an empty tuple), or those of these accounts."""
         params: dict[str, Any] = {"limit": DESCRIBE_PAGE_SIZE}
@@ -113,12 +135,53 @@ class LogGroups:
             if linked:
                 params["accountIdentifiers"] = list(linked)
         accounts = {*linked, self.own_account()} if linked else None
-        for group in self._pages(params, field, pages):
+        listed = self._summaries_of(prefix, params, field, pages) if self._summaries else None
+        for group in self._pages(params, field, pages) if listed is None else listed:
             if prefix and not group.name.startswith(prefix):
                 continue  # an endpoint that ignores the prefix
             if accounts is not None and group.account_id is not None and group.account_id not in accounts:
                 continue  # an endpoint that ignores accountIdentifiers
             yield group
+
+    def _summaries_of(
+        self, prefix: str | None, described: dict[str, Any], field: str | None, pages: int | None
+    ) -> Iterator[LogGroup] | None:
+        """The listing by ListLogGroups (name, ARN and class), page by page in the order the API answers; None if
+        the endpoint refused it (and from then on)."""
+        params = {key: value for key, value in described.items() if key not in ("limit", "logGroupNamePrefix")}
+        params["limit"] = LIST_PAGE_SIZE
+        if prefix and len(prefix) >= PATTERN_MIN_CHARS:
+            params["logGroupNamePattern"] = "^" + prefix[:PATTERN_MAX_CHARS]
+        try:
+            first = self._logs.client.list_log_groups(**params)
+        except ClientError as error:
+            self._summaries = False
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            self._tell(
+                f"ListLogGroups is refused at {self._logs.endpoint} ({error_code(error)}"
+                f"{f', HTTP {status}' if status else ''}): log groups are listed with DescribeLogGroups, "
+                f"{DESCRIBE_PAGE_SIZE} a call instead of {LIST_PAGE_SIZE}."
+            )
+            return None
+        except BotoCoreError as error:
+            raise aws_failure(error, self._logs.failure(Action.LIST_LOG_GROUPS, field=field)) from None
+        return self._listed(first, params, pages, field)
+
+    def _listed(
+        self, page: Mapping[str, Any], params: dict[str, Any], pages: int | None, field: str | None
+    ) -> Iterator[LogGroup]:
+        for count in itertools.count(1):
+            if self.server_time_ms is None:
+                self.server_time_ms = _server_time_ms(page)
+            yield from (LogGroup.from_api(group) for group in page.get("logGroups", []))
+            token = page.get("nextToken")
+            if not token or (pages is not None and count >= pages):
+                return
+            params["nextToken"] = token
+            try:
+                page = self._logs.client.list_log_groups(**params)
+            except (ClientError, BotoCoreError) as error:
+                raise aws_failure(error, self._logs.failure(Action.LIST_LOG_GROUPS, field=field)) from None
 
     def own_account(self) -> str | None:
         """The account the credentials belong to, from the ARN of one of its own groups (None if it has none);
@@ -171,6 +234,11 @@ class LogGroups:
             if not token:
                 return
             params["nextToken"] = token
+
+
+def by_name(groups: Iterable[LogGroup]) -> list[LogGroup]:
+    """A listing sorted by name, then ARN (a name may be another account's too)."""
+    return sorted(groups, key=lambda group: (group.name, group.arn or ""))
 
 
 def _server_time_ms(page: Mapping[str, Any]) -> int | None:

@@ -55,6 +55,8 @@ START_QUERY_RPS = 10.0
 GET_QUERY_RESULTS_RPS = 10.0
 # Concurrent Logs Insights queries: 100 per account, dashboards and scheduled queries included, and far fewer on
 # Infrequent Access log groups. A sync takes at most this many by default (`max_concurrent_queries`).
+# ListLogGroups (2025) is not on the quotas page as read 2026-11: unknown, so paced like DescribeLogGroups.
+LIST_LOG_GROUPS_RPS = DESCRIBE_LOG_GROUPS_RPS
 CONCURRENT_QUERIES = 100
 DEFAULT_MAX_CONCURRENT_QUERIES = 5
 
@@ -73,6 +75,7 @@ def budgets(region: str, override: float | None) -> dict[str, float]:
     return {
         "FilterLogEvents": override if override is not None else filter_log_events_rps(region),
         "DescribeLogGroups": capped(DESCRIBE_LOG_GROUPS_RPS),
+        "ListLogGroups": capped(LIST_LOG_GROUPS_RPS),
         "StartQuery": capped(START_QUERY_RPS),
         "GetQueryResults": capped(GET_QUERY_RESULTS_RPS),
     }

@@ -76,6 +76,28 @@ def test_rows_page_with_max_items_and_next_token(logs: Any, base_ms: int) -> Non
     assert "nextToken" not in third
 
 
+def test_a_running_query_answers_partial_rows_and_every_row_returned_is_counted(
+    fake: FakeCloudWatch, logs: Any, base_ms: int
+) -> None:
+    seed(logs, GROUP, {"s": [(base_ms + i, f"e{i}") for i in range(100)]})
+    fake.plan.query_seconds = 0.6
+    query_id = logs.start_query(
+        logGroupName=GROUP, startTime=base_ms // 1000, endTime=base_ms // 1000 + 1, queryString="fields @message"
+    )["queryId"]
+    answers = []
+    while (answer := logs.get_query_results(queryId=query_id))["status"] != "Complete":
+        answers.append((answer["status"], len(answer["results"])))
+        time.sleep(0.02)
+    scheduled = [rows for status, rows in answers if status == "Scheduled"]
+    running = [rows for status, rows in answers if status == "Running"]
+    assert scheduled and set(scheduled) == {0} and running and all(1 <= rows < 100 for rows in running)
+    assert running == sorted(running) and len(answer["results"]) == 100
+    assert fake.insights.stats.rows_returned == sum(running) + 100
+    one = logs.get_query_results(queryId=query_id, maxItems=1)
+    assert len(one["results"]) == 1 and one["nextToken"] == "1"
+    assert fake.insights.stats.rows_returned == sum(running) + 101
+
+
 def test_filters_on_json_fields_times_and_regexes(logs: Any, base_ms: int) -> None:
     lines = [{"status": 200, "path": "/a"}, {"status": 503, "path": "/b"}, {"status": 500, "path": "/ab"}]
     seed(logs, GROUP, {"s": [(base_ms + i, json.dumps(line)) for i, line in enumerate(lines)]})

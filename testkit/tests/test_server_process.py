@@ -23,6 +23,7 @@ NO_QUERIES = {
     "malformed": 0,
     "max_running": 0,
     "bytes_scanned": 0,
+    "rows_returned": 0,
     "running": 0,
 }
 

@@ -16,6 +16,7 @@ from source_cloudwatch_logs.aws.insights import (
     POLL_FIRST_S,
     POLL_GROWTH,
     POLL_MAX_S,
+    POLL_ROWS,
     LogsInsights,
     QuerySpec,
 )
@@ -76,10 +77,37 @@ def test_a_query_is_polled_until_complete_then_its_rows_are_paged() -> None:
         "StartQuery",
         {"logGroupNames": ["g"], "queryString": "fields @timestamp", "startTime": 10, "endTime": 20, "limit": 100_000},
     )
-    assert stub.calls[-1] == ("GetQueryResults", {"queryId": "q", "maxItems": PAGE_ROWS, "nextToken": "n1"})
+    polls = [("GetQueryResults", {"queryId": "q", "maxItems": POLL_ROWS})] * 9
+    assert stub.calls[1:] == [*polls, ("GetQueryResults", {"queryId": "q", "maxItems": PAGE_ROWS, "nextToken": "n1"})]
+    assert POLL_ROWS == 1
     assert slept == [POLL_FIRST_S * POLL_GROWTH**n for n in range(6)] + [POLL_MAX_S, POLL_MAX_S]
     assert POLL_FIRST_S * POLL_GROWTH**5 < POLL_MAX_S < POLL_FIRST_S * POLL_GROWTH**6
     assert "StopQuery" not in stub.operations()
+
+
+def test_partial_rows_of_a_running_query_are_never_kept_and_the_complete_poll_rows_are() -> None:
+    """A Running answer carries "only partial results" (API Reference): dropped; the Complete poll's row is kept
+    and the paging goes on from its token, so no row is asked for twice."""
+    running = {"status": "Running", "results": [row(9)], "nextToken": "partial"}
+    complete = {"status": "Complete", "results": [row(1)], "statistics": {"recordsMatched": 3.0}, "nextToken": "n1"}
+    pages = [{"results": [row(2)], "nextToken": "n2"}, {"results": [row(3)]}]
+    client, stub, _ = insights([{"queryId": "q"}], [running, running, complete, *pages])
+    result = client.run(SPEC, stream="s", log_group="g")
+    assert [r["@ptr"] for r in result.rows] == ["p1", "p2", "p3"]
+    assert [params for _, params in stub.calls[1:]] == [
+        {"queryId": "q", "maxItems": 1},
+        {"queryId": "q", "maxItems": 1},
+        {"queryId": "q", "maxItems": 1},
+        {"queryId": "q", "maxItems": 10_000, "nextToken": "n1"},
+        {"queryId": "q", "maxItems": 10_000, "nextToken": "n2"},
+    ]
+
+
+def test_an_endpoint_that_ignores_max_items_answers_every_row_at_once() -> None:
+    complete = {"status": "Complete", "results": [row(1), row(2)], "statistics": {"recordsMatched": 2.0}}
+    client, stub, _ = insights([{"queryId": "q"}], [complete])
+    assert [r["@ptr"] for r in client.run(SPEC, stream="s", log_group="g").rows] == ["p1", "p2"]
+    assert stub.operations() == ["StartQuery", "GetQueryResults"]
 
 
 def test_group_arns_go_in_log_group_identifiers() -> None:

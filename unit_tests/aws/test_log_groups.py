@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from source_cloudwatch_logs.aws.errors import AwsError, Fault
-from source_cloudwatch_logs.aws.log_groups import DESCRIBE_PAGE_SIZE, IDENTIFIERS_PER_CALL, LogGroup, LogGroups
+from source_cloudwatch_logs.aws.log_groups import (
+    DESCRIBE_PAGE_SIZE,
+    IDENTIFIERS_PER_CALL,
+    LIST_PAGE_SIZE,
+    PATTERN_MAX_CHARS,
+    PATTERN_MIN_CHARS,
+    LogGroup,
+    LogGroups,
+    by_name,
+)
 from unit_tests.conftest import aws_error, stub_logs
 
 DATE = "Wed, 18 Nov 2026 11:06:40 GMT"  # 1_795_000_000 s
@@ -161,3 +170,104 @@ def test_a_group_knows_its_arn_and_account_and_linked_names_round_trip() -> None
     # A colon is never part of a log group name: an own group's stream name never parses as linked.
     assert parse_linked_stream_name("/app/api") is None
     assert parse_linked_stream_name("2109:/x") is None
+
+
+def summary(name: str, account: str = OWN, log_class: str = "STANDARD") -> dict[str, Any]:
+    """A group as ListLogGroups answers it: name, ARN (without `:*`) and class only."""
+    arn = f"arn:aws:logs:us-east-1:{account}:log-group:{name}"
+    return {"logGroupName": name, "logGroupArn": arn, "logGroupClass": log_class}
+
+
+def listed_page(*groups: dict[str, Any], token: str | None = None, date: str | None = DATE) -> dict[str, Any]:
+    answer: dict[str, Any] = {"logGroups": list(groups)}
+    if token:
+        answer["nextToken"] = token
+    if date:
+        answer["ResponseMetadata"] = {"HTTPHeaders": {"date": date}}
+    return answer
+
+
+def test_summaries_are_listed_a_thousand_a_call_with_the_prefix_as_a_pattern_sorted_and_filtered() -> None:
+    """Issue 23: discover and check need name, ARN and class, which ListLogGroups answers 1,000 a call. Its order
+    is not documented: `by_name` sorts a listing; a pattern's `.` is a wildcard: the prefix is checked here."""
+    first = listed_page(summary("/app/b"), summary("/app/a", log_class="INFREQUENT_ACCESS"), token="t1")
+    second = listed_page(summary("/appXc"), summary("/app/c"), date="Wed, 18 Nov 2026 12:00:00 GMT")
+    logs, client = stub_logs(listed=[first, second])
+    told: list[str] = []
+    groups = LogGroups(logs=logs, summaries=True, tell=told.append)
+    found = by_name(groups.list("/app/"))
+    assert [(g.name, g.log_class, g.arn) for g in found] == [
+        ("/app/a", "INFREQUENT_ACCESS", f"arn:aws:logs:us-east-1:{OWN}:log-group:/app/a"),
+        ("/app/b", "STANDARD", f"arn:aws:logs:us-east-1:{OWN}:log-group:/app/b"),
+        ("/app/c", "STANDARD", f"arn:aws:logs:us-east-1:{OWN}:log-group:/app/c"),
+    ]
+    assert client.list_calls == [
+        {"limit": LIST_PAGE_SIZE, "logGroupNamePattern": "^/app/"},
+        {"limit": LIST_PAGE_SIZE, "logGroupNamePattern": "^/app/", "nextToken": "t1"},
+    ]
+    assert (client.describe_calls, told, LIST_PAGE_SIZE) == ([], [], 1_000)
+    assert groups.server_time_ms == 1_795_000_000_000
+
+
+def test_a_pattern_holds_3_to_24_characters_so_other_prefixes_are_filtered_here() -> None:
+    long = "/aws/lambda/service-0001-x"  # 26 characters
+    pages = [
+        listed_page(summary("/a1"), summary("/b1")),
+        listed_page(summary(long), summary("/aws/lambda/service-0001-y")),
+        listed_page(summary("/a/b"), token="t"),
+    ]
+    logs, client = stub_logs(listed=pages)
+    groups = LogGroups(logs=logs, summaries=True)
+    assert [g.name for g in groups.list("/a")] == ["/a1"]
+    assert [g.name for g in groups.list(long)] == [long]
+    assert [g.name for g in groups.list(pages=1)] == ["/a/b"]  # only the first page: check
+    assert client.list_calls == [
+        {"limit": 1_000},
+        {"limit": 1_000, "logGroupNamePattern": "^" + long[:24]},
+        {"limit": 1_000},
+    ]
+    assert (PATTERN_MIN_CHARS, PATTERN_MAX_CHARS) == (3, 24)
+
+
+def test_linked_accounts_are_asked_of_list_log_groups_too() -> None:
+    own = {"logGroups": [described("/own")]}
+    answer = listed_page(summary("/app/y", SOURCE), summary("/app/z", "333333333333"), summary("/app/x"))
+    logs, client = stub_logs(groups=[own], listed=[answer])
+    found = by_name(LogGroups(logs=logs, summaries=True).list("/app/", linked=(SOURCE,)))
+    assert [(g.name, g.account_id) for g in found] == [("/app/x", OWN), ("/app/y", SOURCE)]
+    assert client.list_calls == [
+        {
+            "includeLinkedAccounts": True,
+            "accountIdentifiers": [SOURCE],
+            "limit": 1_000,
+            "logGroupNamePattern": "^/app/",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        aws_error("UnknownOperationException", "", "ListLogGroups"),  # an older endpoint
+        aws_error("500", "<!doctype html>...Internal Server Error", "ListLogGroups"),  # moto: not implemented
+        aws_error("AccessDeniedException", "not authorized to perform: logs:ListLogGroups", "ListLogGroups"),
+    ],
+)
+def test_an_endpoint_refusing_list_log_groups_is_listed_with_describe_log_groups_said_once(refusal: Any) -> None:
+    logs, client = stub_logs(groups=[page("a", "b"), page("c")], listed=[refusal])
+    told: list[str] = []
+    groups = LogGroups(logs=logs, summaries=True, tell=told.append)
+    assert [g.name for g in groups.list()] == ["a", "b"]
+    assert [g.name for g in groups.list()] == ["c"]  # ListLogGroups is not asked again
+    assert len(client.list_calls) == 1 and len(client.describe_calls) == 2
+    code = refusal.response["Error"]["Code"]
+    assert told == [
+        f"ListLogGroups is refused at https://logs.us-east-1.amazonaws.com ({code}): log groups are listed with "
+        "DescribeLogGroups, 50 a call instead of 1000."
+    ]
+
+
+def test_a_sync_lists_with_describe_log_groups_for_the_metadata_it_needs() -> None:
+    logs, client = stub_logs(groups=[page("a")], listed=[listed_page(summary("a"))])
+    assert [g.stored_bytes for g in LogGroups(logs=logs).list()] == [7]
+    assert client.list_calls == []

@@ -6,7 +6,7 @@ from source_cloudwatch_logs.aws.quotas import LOWEST_FILTER_LOG_EVENTS_RPS, budg
 
 
 def test_budgets_follow_the_region_s_published_quotas() -> None:
-    same = {"DescribeLogGroups": 10.0, "StartQuery": 10.0, "GetQueryResults": 10.0}
+    same = {"DescribeLogGroups": 10.0, "ListLogGroups": 10.0, "StartQuery": 10.0, "GetQueryResults": 10.0}
     assert budgets("us-east-1", None) == {"FilterLogEvents": 25.0, **same}
     assert budgets("eu-west-1", None) == {"FilterLogEvents": 10.0, **same}
     assert budgets("eu-central-1", None) == {"FilterLogEvents": 5.0, **same}
@@ -19,12 +19,14 @@ def test_requests_per_second_overrides_filter_and_lowers_describe() -> None:
     assert budgets("us-east-1", 5) == {
         "FilterLogEvents": 5,
         "DescribeLogGroups": 5,
+        "ListLogGroups": 5,
         "StartQuery": 5,
         "GetQueryResults": 5,
     }
     assert budgets("eu-central-1", 40) == {
         "FilterLogEvents": 40,
         "DescribeLogGroups": 10.0,
+        "ListLogGroups": 10.0,
         "StartQuery": 10.0,
         "GetQueryResults": 10.0,
     }
