@@ -55,6 +55,8 @@ class InFlight:
         self._upper = upper
         self._poll_s = poll_s
         self._busy = 0
+        self._tickets = 0  # callers numbered as they ask for a slot
+        self._served = 0  # the next number to get one
         self._condition = threading.Condition()
 
     def limit(self) -> int:
@@ -66,16 +68,22 @@ class InFlight:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
+        """A page's slot, given in the order callers asked: the windows in the works take turns, so they progress
+        at one pace and a big group's windows end together, instead of a few left to run alone at the end."""
         with self._condition:
-            while self._busy >= self.limit():
+            ticket = self._tickets
+            self._tickets += 1
+            while ticket != self._served or self._busy >= self.limit():
                 self._condition.wait(self._poll_s)  # the limit moves with the latency: look again now and then
+            self._served += 1
             self._busy += 1
+            self._condition.notify_all()  # the next in line may fit too
         try:
             yield
         finally:
             with self._condition:
                 self._busy -= 1
-                self._condition.notify()
+                self._condition.notify_all()
 
 
 class RateLimiter:

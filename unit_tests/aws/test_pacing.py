@@ -164,3 +164,30 @@ def test_the_gate_holds_callers_beyond_the_limit() -> None:
     for thread in threads:
         thread.join()
     assert most == 2
+
+
+def test_the_gate_serves_callers_in_the_order_they_asked() -> None:
+    """The windows in the works take turns: a caller that asks again after its page waits behind those already
+    waiting, so no window runs ahead of the others (and none is left to run alone at the end)."""
+    gate = InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2, poll_s=0.01)
+    served: list[int] = []
+    lock = threading.Lock()
+
+    def work(caller: int) -> None:
+        with gate.slot(), lock:
+            served.append(caller)
+
+    held = [gate.slot(), gate.slot()]
+    for slot in held:
+        slot.__enter__()
+    threads = []
+    for caller in range(6):
+        threads.append(threading.Thread(target=work, args=(caller,)))
+        threads[-1].start()
+        while gate._tickets < 3 + caller:  # it has its number: the next caller asks after it
+            time.sleep(0.001)
+    for slot in held:
+        slot.__exit__(None, None, None)
+    for thread in threads:
+        thread.join()
+    assert served == [0, 1, 2, 3, 4, 5]
