@@ -5,9 +5,8 @@ A stream reads `[resume_ms, end_ms)`. Without state it starts at `start_date`, b
 its log group can hold. With state it resumes the stream's lookback (lookback.py) before its watermark, and no
 later than its newest event (or where its empty stretch began): the quiet stretch after them holds only late
 arrivals. That stretch, `[resume_ms, dense_from_ms)`, joins the first window instead of costing windows (calls) of
-its own; from `dense_from_ms` on, windows are `window_ms` long, sized by the log group's stored bytes. Without state
-the same holds for the back-dated stretch before the group's creation: its stored bytes are assumed spread over its
-life, so its windows are where its data is (tests: unit_tests/test_ranges.py).
+its own; from `dense_from_ms` on, windows are `window_ms` long, sized by the log group's stored bytes
+(tests: unit_tests/test_ranges.py).
 """
 
 from __future__ import annotations
@@ -94,21 +93,11 @@ class Lookback:
 
 @dataclass(frozen=True)
 class GroupExtent:
-    """What a log group's listing says of where its events can be: the oldest timestamp it can hold, its
-    stored bytes (None: not known) and its creation time (None: not known).
-
-    Events before the creation time are back-dated ones (at most MAX_BACKDATE_MS), which a group rarely holds: its
-    stored bytes are assumed spread over its life since then (`dense_from_ms`), and the stretch before it is read as
-    part of the first window instead of costing windows (calls) of its own."""
+    """What a log group's listing says of where its events can be: the oldest timestamp it can hold and its
+    stored bytes (None: not known)."""
 
     earliest_ms: int
     stored_bytes: int | None
-    created_ms: int | None = None
-
-    @property
-    def dense_from_ms(self) -> int:
-        """Where the group's data is assumed to start: its creation, unless retention deleted what came before."""
-        return max(self.earliest_ms, self.created_ms or 0)
 
 
 @dataclass(frozen=True)
@@ -151,7 +140,7 @@ def read_range(
     start = read_start_ms(start_date_ms, extent.earliest_ms)
     learned = 0
     if position is None:
-        resume, dense_from = start, max(start, extent.dense_from_ms)
+        resume = dense_from = start
     elif position.watermark_ms >= end_ms:  # a state at or after this sync's end: nothing is new yet
         resume = dense_from = position.watermark_ms
     else:
@@ -161,7 +150,7 @@ def read_range(
         resume = resume_ms(start, position, learned)
         dense_from = max(resume, position.watermark_ms - learned)
     window_ms = window_length_ms(
-        end_ms - dense_from, extent.stored_bytes, max(1, now_ms - extent.dense_from_ms), parallel=max(1, parallel)
+        end_ms - dense_from, extent.stored_bytes, max(1, now_ms - extent.earliest_ms), parallel=max(1, parallel)
     )
     initial = position or StreamPosition(watermark_ms=start)
     return ReadRange(

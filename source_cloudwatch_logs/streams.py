@@ -237,7 +237,6 @@ def window_reader(
         extent=GroupExtent(
             earliest_ms=earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms),
             stored_bytes=group.stored_bytes,
-            created_ms=group.creation_ms,
         ),
         now_ms=plan.now_ms,
         end_ms=plan.end_ms,

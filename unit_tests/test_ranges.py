@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import random
 
 from source_cloudwatch_logs.ranges import (
@@ -70,32 +69,6 @@ def test_a_range_without_state_is_one_window_for_a_small_group_and_many_for_a_la
     windows = list(large.windows())
     assert len(windows) == 100
     assert windows[0][0] == NOW - 30 * DAY_MS and windows[-1][1] == END
-
-
-def test_a_group_s_bytes_are_spread_over_its_life_and_the_back_dated_stretch_joins_the_first_window() -> None:
-    created = NOW - 10 * DAY_MS
-    extent = GroupExtent(
-        earliest_ms=earliest_event_ms(created, None, NOW), stored_bytes=20 * TARGET_WINDOW_BYTES, created_ms=created
-    )
-    assert extent.dense_from_ms == created
-    fresh = read_range(
-        position=None, start_date_ms=None, extent=extent, now_ms=NOW, end_ms=END, lookback=LOOKBACK, parallel=2
-    )
-    windows = list(fresh.windows())
-    assert (fresh.resume_ms, fresh.dense_from_ms) == (created - MAX_BACKDATE_MS, created)
-    assert len(windows) == 20  # all 20 where the data is, none over the 14 days before the creation
-    assert windows[0] == (created - MAX_BACKDATE_MS, created + fresh.window_ms)
-    assert windows[-1][1] == END and fresh.window_ms == math.ceil((END - created) / 20)
-    assert fresh.position == StreamPosition(watermark_ms=created - MAX_BACKDATE_MS)
-    # A start date after the creation starts there; retention that deleted the back-dated stretch leaves none.
-    later = read_range(
-        position=None, start_date_ms=NOW - DAY_MS, extent=extent, now_ms=NOW, end_ms=END, lookback=LOOKBACK, parallel=2
-    )
-    assert (later.resume_ms, later.dense_from_ms, len(list(later.windows()))) == (NOW - DAY_MS, NOW - DAY_MS, 2)
-    retained = GroupExtent(earliest_ms=NOW - 5 * DAY_MS, stored_bytes=20 * TARGET_WINDOW_BYTES, created_ms=created)
-    assert retained.dense_from_ms == NOW - 5 * DAY_MS
-    # Without a creation time, as before: the bytes spread from the oldest timestamp the group can hold.
-    assert GroupExtent(earliest_ms=NOW - 30 * DAY_MS, stored_bytes=None).dense_from_ms == NOW - 30 * DAY_MS
 
 
 def test_windows_tile_the_range_the_first_stretched_over_the_quiet_stretch() -> None:
