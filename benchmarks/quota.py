@@ -4,8 +4,10 @@ connector's defaults for us-east-1, eu-west-1 and eu-central-1), at 80 and 300 m
 neighbour client taking 40% of the quota; and one big log group alone at 25/s and 300 ms (it must be cut into
 enough windows to keep 8 requests in flight). A row's bound is the calls its reading needs over its rate: the pages
 of the windows the connector asked for, each window's last partial page a call as it is at AWS ("one sequence":
-the least calls any reading needs, each group's pages in one sequence). `python -m benchmarks.quota` prints the
-table alone; `--only TEXT` runs only the rows whose scenario name contains TEXT (`--only "one big group"`)."""
+the least calls any reading needs, each group's pages in one sequence). "paging s" is the wall from the first
+FilterLogEvents answer to the last, without the connector's start (about 1.5 s, more on a busy machine).
+`python -m benchmarks.quota` prints the table alone; `--only TEXT` runs only the rows whose scenario name contains
+TEXT (`--only "one big group"`)."""
 
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ class QuotaRow:
     calls: int
     throttles: int
     wall_s: float
+    paging_s: float  # from the first FilterLogEvents answer to the last: the wall without the start and end
     peak_rss_mb: float
     neighbour: str = "-"
 
@@ -59,13 +62,14 @@ class QuotaRow:
             f"| {self.scenario:34} | {self.rate:5g} | {self.latency_ms:7} | {self.events:9,} | {self.calls_needed:6} | "
             f"{self.calls_in_one_sequence:12} | "
             f"{self.calls:5} | {self.throttles:9} | {self.bound_s:7.1f} | {self.wall_s:6.1f} | {self.ratio:10.2f} | "
+            f"{self.paging_s:8.1f} | {self.paging_s / self.bound_s:12.2f} | "
             f"{self.peak_rss_mb:7.0f} | {self.neighbour:18} |"
         )
 
 
 HEADER = (
     "| scenario                           | rate/s | latency | events    | needed | one sequence | calls | throttled | bound s | wall s "
-    "| wall/bound | RSS MB  | neighbour calls/throttled |"
+    "| wall/bound | paging s | paging/bound | RSS MB  | neighbour calls/throttled |"
 )
 
 
@@ -109,6 +113,7 @@ def run(
         calls=stats["calls"],
         throttles=stats["throttles"],
         wall_s=read.wall_s,
+        paging_s=stats["paging_s"],
         peak_rss_mb=read.peak_rss_mb,
         neighbour=neighbour,
     )
