@@ -184,10 +184,35 @@ def test_the_gate_serves_callers_in_the_order_they_asked() -> None:
     for caller in range(6):
         threads.append(threading.Thread(target=work, args=(caller,)))
         threads[-1].start()
-        while gate._tickets < 3 + caller:  # it has its number: the next caller asks after it
+        while len(gate._waiting) < 1 + caller:  # it waits in line: the next caller asks after it
             time.sleep(0.001)
     for slot in held:
         slot.__exit__(None, None, None)
     for thread in threads:
         thread.join()
     assert served == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_caller_that_leaves_the_line_with_an_error_lets_the_next_ones_through() -> None:
+    class Leaving(InFlight):
+        def limit(self) -> int:
+            if threading.current_thread().name == "leaves":
+                raise RuntimeError("stopped while waiting")
+            return super().limit()
+
+    gate = Leaving(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=1, poll_s=0.01)
+    errors: list[str] = []
+    served: list[str] = []
+
+    def work() -> None:
+        try:
+            with gate.slot():
+                served.append(threading.current_thread().name)
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=work, name=name, daemon=True) for name in ("leaves", "first", "second")]
+    for thread in threads:
+        thread.start()
+        thread.join(timeout=5)
+    assert (errors, served, len(gate._waiting)) == (["stopped while waiting"], ["first", "second"], 0)
