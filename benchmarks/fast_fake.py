@@ -3,7 +3,9 @@ are serialised once, up front; FilterLogEvents pages are slices of that, joined 
 events and 1 MB each as AWS pages them (no moto, no per-request JSON encoding). Optionally a latency per call, a
 FilterLogEvents quota (token bucket) and a neighbour client that takes part of it, as testkit's fake has them.
 Run as its own process: `python -m benchmarks.fast_fake --events 1000000 [--groups 10 --latency-s 0.3
---rate 25 --neighbour-rps 10]`; `GET /_stats` answers the counters."""
+--rate 25 --neighbour-rps 10]`; `GET /_stats` answers the counters, with the calls needed: the pages of every
+time window the connector asked for, its last partial page (or the one empty page of an empty window) counted as
+the call AWS needs for it, and the pages of each group read in one sequence, the least any reading needs."""
 
 from __future__ import annotations
 
@@ -64,12 +66,17 @@ class Pages:
 
     def pages_per_group(self) -> int:
         """FilterLogEvents calls that page through one whole group (limit 10,000)."""
-        calls, offset = 0, 0
-        while True:
+        return self.pages_between(0, 2**62)
+
+    def pages_between(self, start_ms: int, end_ms: int) -> int:
+        """FilterLogEvents calls that page through one group's window `[start_ms, end_ms)` (limit 10,000): at least
+        one, the last page partial, as AWS answers them."""
+        offset = bisect.bisect_left(self.timestamps, start_ms)
+        end = bisect.bisect_left(self.timestamps, end_ms)
+        calls = 1
+        while (offset := self._stop(offset, end, 10_000)) < end:
             calls += 1
-            offset = self._stop(offset, len(self.serialised), 10_000)
-            if offset >= len(self.serialised):
-                return calls
+        return calls
 
     def _stop(self, offset: int, end: int, limit: int) -> int:
         by_bytes = bisect.bisect_right(self.cumulative, self.cumulative[offset] + PAGE_BYTES) - 1
@@ -98,13 +105,16 @@ class Quota:
         self.calls = 0
         self.throttles = 0
         self.first_call: float | None = None
+        self.windows: set[tuple[str, int, int]] = set()  # (group, startTime, endTime) asked for
         self.last_answer: float | None = None
         self._lock = threading.Lock()
 
-    def admit(self) -> bool:
-        """Counts a FilterLogEvents call; False when it is throttled."""
+    def admit(self, body: dict[str, object]) -> bool:
+        """Counts a FilterLogEvents call and the window it reads; False when it is throttled."""
         with self._lock:
             self.calls += 1
+            start, end = body.get("startTime", 0), body.get("endTime", 2**62)
+            self.windows.add((str(body.get("logGroupName", "")), int(str(start)), int(str(end))))
             self.first_call = self.first_call or time.monotonic()
             if self.bucket is not None and self.rate and not self.bucket.try_take(self.rate, self.neighbour_rps):
                 self.throttles += 1
@@ -137,7 +147,8 @@ def serve(pages: Pages, port: int, quota: Quota) -> ThreadingHTTPServer:
 
         def do_GET(self) -> None:
             stats = json.loads(quota.stats())
-            stats["calls_needed"] = len(pages.groups) * pages.pages_per_group()
+            stats["calls_in_one_sequence"] = len(pages.groups) * pages.pages_per_group()
+            stats["calls_needed"] = sum(pages.pages_between(start, end) for _, start, end in quota.windows)
             self._answer(200, json.dumps(stats).encode())
 
         def do_POST(self) -> None:
@@ -146,7 +157,7 @@ def serve(pages: Pages, port: int, quota: Quota) -> ThreadingHTTPServer:
             if quota.latency_s:
                 time.sleep(quota.latency_s)
             if target.endswith("FilterLogEvents"):
-                if not quota.admit():
+                if not quota.admit(body):
                     self._answer(400, json.dumps(THROTTLING).encode())
                     return
                 answer = pages.filter(body)

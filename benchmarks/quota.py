@@ -2,16 +2,24 @@
 a latency per call and a FilterLogEvents quota, for each class of region (25, 10 and 5 requests per second, the
 connector's defaults for us-east-1, eu-west-1 and eu-central-1), at 80 and 300 ms per call; then us-east-1 with a
 neighbour client taking 40% of the quota; and one big log group alone at 25/s and 300 ms (it must be cut into
-enough windows to keep 8 requests in flight). `python -m benchmarks.quota` prints the table alone."""
+enough windows to keep 8 requests in flight). A row's bound is the calls its reading needs over its rate: the pages
+of the windows the connector asked for, each window's last partial page a call as it is at AWS ("one sequence":
+the least calls any reading needs, each group's pages in one sequence). "paging s" is the wall from the first
+FilterLogEvents answer to the last, without the connector's start (about 1.5 s, more on a busy machine).
+`python -m benchmarks.quota` prints the table alone; `--only TEXT` runs only the rows whose scenario name contains
+TEXT (`--only "one big group"`)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from benchmarks.measure import discovered, measure, print_markdown
@@ -32,10 +40,12 @@ class QuotaRow:
     rate: float  # requests per second the connector may use
     latency_ms: int
     events: int
-    calls_needed: int
+    calls_needed: int  # the pages of the windows the connector read, each window's last partial page counted
+    calls_in_one_sequence: int  # the pages of each group read in one sequence: the least any reading needs
     calls: int
     throttles: int
     wall_s: float
+    paging_s: float  # from the first FilterLogEvents answer to the last: the wall without the start and end
     peak_rss_mb: float
     neighbour: str = "-"
 
@@ -50,22 +60,24 @@ class QuotaRow:
     def line(self) -> str:
         return (
             f"| {self.scenario:34} | {self.rate:5g} | {self.latency_ms:7} | {self.events:9,} | {self.calls_needed:6} | "
+            f"{self.calls_in_one_sequence:12} | "
             f"{self.calls:5} | {self.throttles:9} | {self.bound_s:7.1f} | {self.wall_s:6.1f} | {self.ratio:10.2f} | "
+            f"{self.paging_s:8.1f} | {self.paging_s / self.bound_s:12.2f} | "
             f"{self.peak_rss_mb:7.0f} | {self.neighbour:18} |"
         )
 
 
 HEADER = (
-    "| scenario                           | rate/s | latency | events    | needed | calls | throttled | bound s | wall s "
-    "| wall/bound | RSS MB  | neighbour calls/throttled |"
+    "| scenario                           | rate/s | latency | events    | needed | one sequence | calls | throttled | bound s | wall s "
+    "| wall/bound | paging s | paging/bound | RSS MB  | neighbour calls/throttled |"
 )
 
 
 def run(
     name: str,
+    *,
     region: str,
     latency_s: float,
-    *,
     quota: float,
     rate: float,
     neighbour_rps: float = 0.0,
@@ -97,38 +109,48 @@ def run(
         latency_ms=round(latency_s * 1000),
         events=events * groups,
         calls_needed=stats["calls_needed"],
+        calls_in_one_sequence=stats["calls_in_one_sequence"],
         calls=stats["calls"],
         throttles=stats["throttles"],
         wall_s=read.wall_s,
+        paging_s=stats["paging_s"],
         peak_rss_mb=read.peak_rss_mb,
         neighbour=neighbour,
     )
 
 
-def quota_rows() -> list[QuotaRow]:
-    rows = []
+def quota_rows(only: str = "") -> list[QuotaRow]:
+    """Scenario 6's rows; `only`: just those whose name contains it."""
+    runs: list[tuple[str, Callable[[str], QuotaRow]]] = []
     for latency_s in (0.08, 0.3):
         for region, quota in REGIONS.items():
-            name = f"{region} default, {latency_s * 1000:.0f} ms"
-            print(f"  {name} ...", flush=True)
-            rows.append(run(name, region, latency_s, quota=quota, rate=quota))
+            runs.append(
+                (
+                    f"{region} default, {latency_s * 1000:.0f} ms",
+                    partial(run, region=region, latency_s=latency_s, quota=quota, rate=quota),
+                )
+            )
     quota = REGIONS["us-east-1"]
-    print("  us-east-1, one big log group, 300 ms ...", flush=True)
-    rows.append(
-        run("us-east-1, one big group, 300 ms", "us-east-1", 0.3, quota=quota, rate=quota, groups=1, bound_s=12)
-    )
-    neighbour = quota * NEIGHBOUR_SHARE
-    print("  us-east-1 with a neighbour ...", flush=True)
-    rows.append(
-        run(
-            f"us-east-1, neighbour {neighbour:g}/s, 80 ms",
-            "us-east-1",
-            0.08,
-            quota=quota,
-            rate=quota - neighbour,
-            neighbour_rps=neighbour,
+    runs.append(
+        (
+            "us-east-1, one big group, 300 ms",
+            partial(run, region="us-east-1", latency_s=0.3, quota=quota, rate=quota, groups=1, bound_s=12),
         )
     )
+    neighbour = quota * NEIGHBOUR_SHARE
+    runs.append(
+        (
+            f"us-east-1, neighbour {neighbour:g}/s, 80 ms",
+            partial(
+                run, region="us-east-1", latency_s=0.08, quota=quota, rate=quota - neighbour, neighbour_rps=neighbour
+            ),
+        )
+    )
+    rows = []
+    for name, one in runs:
+        if only in name:
+            print(f"  {name} ...", flush=True)
+            rows.append(one(name))
     return rows
 
 
@@ -137,4 +159,6 @@ def print_rows(rows: list[QuotaRow]) -> None:
 
 
 if __name__ == "__main__":
-    print_rows(quota_rows())
+    parser = argparse.ArgumentParser(description="Scenario 6 of `make bench`: reading at the AWS quotas.")
+    parser.add_argument("--only", default="", help="run only the rows whose scenario name contains this text")
+    print_rows(quota_rows(parser.parse_args().only))

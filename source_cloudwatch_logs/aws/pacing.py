@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +55,7 @@ class InFlight:
         self._upper = upper
         self._poll_s = poll_s
         self._busy = 0
+        self._waiting: deque[object] = deque()  # the callers waiting for a slot, in the order they asked
         self._condition = threading.Condition()
 
     def limit(self) -> int:
@@ -66,16 +67,24 @@ class InFlight:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
+        """A page's slot, given in the order callers asked: the windows in the works take turns, so they progress
+        at one pace and a big group's windows end together, instead of a few left to run alone at the end."""
         with self._condition:
-            while self._busy >= self.limit():
-                self._condition.wait(self._poll_s)  # the limit moves with the latency: look again now and then
+            turn = object()
+            self._waiting.append(turn)
+            try:
+                while self._waiting[0] is not turn or self._busy >= self.limit():
+                    self._condition.wait(self._poll_s)  # the limit moves with the latency: look again now and then
+            finally:  # served, or gone with an exception: the next in line is first now, and may fit too
+                self._waiting.remove(turn)
+                self._condition.notify_all()
             self._busy += 1
         try:
             yield
         finally:
             with self._condition:
                 self._busy -= 1
-                self._condition.notify()
+                self._condition.notify_all()
 
 
 class RateLimiter:

@@ -164,3 +164,55 @@ def test_the_gate_holds_callers_beyond_the_limit() -> None:
     for thread in threads:
         thread.join()
     assert most == 2
+
+
+def test_the_gate_serves_callers_in_the_order_they_asked() -> None:
+    """The windows in the works take turns: a caller that asks again after its page waits behind those already
+    waiting, so no window runs ahead of the others (and none is left to run alone at the end)."""
+    gate = InFlight(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=2, poll_s=0.01)
+    served: list[int] = []
+    lock = threading.Lock()
+
+    def work(caller: int) -> None:
+        with gate.slot(), lock:
+            served.append(caller)
+
+    held = [gate.slot(), gate.slot()]
+    for slot in held:
+        slot.__enter__()
+    threads = []
+    for caller in range(6):
+        threads.append(threading.Thread(target=work, args=(caller,)))
+        threads[-1].start()
+        while len(gate._waiting) < 1 + caller:  # it waits in line: the next caller asks after it
+            time.sleep(0.001)
+    for slot in held:
+        slot.__exit__(None, None, None)
+    for thread in threads:
+        thread.join()
+    assert served == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_caller_that_leaves_the_line_with_an_error_lets_the_next_ones_through() -> None:
+    class Leaving(InFlight):
+        def limit(self) -> int:
+            if threading.current_thread().name == "leaves":
+                raise RuntimeError("stopped while waiting")
+            return super().limit()
+
+    gate = Leaving(limiter=None, stats=ApiStats(), operation="FilterLogEvents", upper=1, poll_s=0.01)
+    errors: list[str] = []
+    served: list[str] = []
+
+    def work() -> None:
+        try:
+            with gate.slot():
+                served.append(threading.current_thread().name)
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=work, name=name, daemon=True) for name in ("leaves", "first", "second")]
+    for thread in threads:
+        thread.start()
+        thread.join(timeout=5)
+    assert (errors, served, len(gate._waiting)) == (["stopped while waiting"], ["first", "second"], 0)
