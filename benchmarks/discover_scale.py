@@ -9,8 +9,10 @@ quota's interval and the latency); the API phase, from the first call's arrival 
 answer (its arrival plus the latency); the API phase against the bound, which `make bench` holds to 1.25 for
 the ListLogGroups runs; and the whole wall of the command, which adds the process start, imports, the client and,
 for `discover`, building and writing a catalog of 10,000 streams (about 12 MB), none of which a quota bounds (on
-a machine shared with other work these seconds vary most). `python -m benchmarks.discover_scale` prints the
-table alone.
+a machine shared with other work these seconds vary most). Then `read` of the discovered catalog, all 10,000
+streams (empty groups: one FilterLogEvents call each), with the fake's limits and latency off and
+`requests_per_second` at 1,000, for its peak RSS, which `make bench` holds under 250 MB (issue 23).
+`python -m benchmarks.discover_scale` prints the tables alone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
 
-from benchmarks.measure import measure, print_markdown
+from benchmarks.measure import discovered, measure, print_markdown
 from source_cloudwatch_logs.aws.quotas import DESCRIBE_LOG_GROUPS_RPS, filter_log_events_rps
 from testkit.connector import config
 from testkit.fake_logs import FakeCloudWatch
@@ -68,7 +70,7 @@ class ScaleRow:
 
 
 HEADER = (
-    f"| scenario (9), {GROUPS:,} groups | calls | bound s | API phase s | API phase / bound | wall s "
+    f"| scenario (10), {GROUPS:,} groups | calls | bound s | API phase s | API phase / bound | wall s "
     "| peak RSS MB | outcome |"
 )
 
@@ -98,7 +100,35 @@ def run(fake: FakeCloudWatch, command: str, workdir: Path) -> ScaleRow:
     return ScaleRow(command, calls, api_s, measured.wall_s, measured.peak_rss_mb, outcome)
 
 
-def scale_rows(groups: int = GROUPS) -> list[ScaleRow]:
+RSS_LIMIT_MB = 250  # a read of a 10,000-stream catalog
+CATALOG_READ_RPS = 1_000  # requests_per_second for the catalog read: the quota is not what it measures
+
+
+@dataclass
+class CatalogReadRow:
+    streams: int
+    calls: Counter[str]
+    wall_s: float
+    peak_rss_mb: float
+    records: int
+
+    def line(self) -> str:
+        calls = ", ".join(f"{operation} {n}" for operation, n in sorted(self.calls.items()))
+        return f"| read, {self.streams:,}-stream catalog | {calls} | {self.wall_s:.1f} | {self.peak_rss_mb:.0f} | {self.records} |"
+
+
+def catalog_read(fake: FakeCloudWatch, workdir: Path) -> CatalogReadRow:
+    """`read` of every stream `discover` finds, with no limit but the connector's own memory."""
+    settings = config(fake.url, requests_per_second=CATALOG_READ_RPS)
+    catalog = discovered(measure("discover", workdir, settings))
+    fake.plan.latency_s, fake.plan.rate_limits = 0.0, {}
+    fake.calls.clear()
+    read = measure("read", workdir, settings, catalog)
+    records = sum(1 for line in read.output.open("rb") if line.startswith(b'{"type":"RECORD"'))
+    return CatalogReadRow(len(catalog["streams"]), +Counter(fake.calls), read.wall_s, read.peak_rss_mb, records)
+
+
+def scale_rows(groups: int = GROUPS) -> tuple[list[ScaleRow], CatalogReadRow]:
     rows: list[ScaleRow] = []
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's traceback for the ListLogGroups it lacks
     with tempfile.TemporaryDirectory() as tmp, FakeCloudWatch() as fake:
@@ -112,13 +142,17 @@ def scale_rows(groups: int = GROUPS) -> list[ScaleRow]:
                 row = run(fake, command, workdir)
                 row.scenario = f"{command}, {label}"
                 rows.append(row)
+        fake.plan.lacks_list_log_groups = False
+        read = catalog_read(fake, workdir)
         fake.reset()
-    return rows
+    return rows, read
 
 
-def print_rows(rows: list[ScaleRow]) -> None:
+def print_rows(rows: list[ScaleRow], read: CatalogReadRow) -> None:
     print_markdown(HEADER, [row.line() for row in rows])
+    print()
+    print_markdown("| scenario (10) | calls | wall s | peak RSS MB | records |", [read.line()])
 
 
 if __name__ == "__main__":
-    print_rows(scale_rows())
+    print_rows(*scale_rows())
