@@ -79,7 +79,13 @@ FORM = {
         "start_date",
     ],
     "Records": ["message_format", "vpc_flow_log_format"],
-    "Late events": ["ingestion_delay_seconds", "lookback_window_seconds", "max_lookback_seconds"],
+    "Late events": [
+        "ingestion_delay_seconds",
+        "lookback_window_seconds",
+        "max_lookback_seconds",
+        "late_sweep_interval_hours",
+        "late_sweep_span_hours",
+    ],
     "Pacing and Logs Insights": ["requests_per_second", "num_workers", "max_concurrent_queries"],
 }
 
