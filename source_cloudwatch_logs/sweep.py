@@ -38,10 +38,11 @@ from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_cloudwatch_logs.aws.client import LogsClient
 from source_cloudwatch_logs.aws.errors import Action, AwsError
 from source_cloudwatch_logs.aws.insights import LogsInsights
 from source_cloudwatch_logs.aws.log_events import FilterLogEventsWindows
-from source_cloudwatch_logs.aws.sweep_query import LateStream, SweepTarget, find_late
+from source_cloudwatch_logs.aws.sweep_query import LateStream, SweepTarget, find_late, probe
 from source_cloudwatch_logs.aws.windows import Event, WindowSource
 from source_cloudwatch_logs.cursor import END_KEY, START_KEY
 from source_cloudwatch_logs.progress import log
@@ -372,3 +373,15 @@ class Sweep:
             f"{_duration(lag)}; {calls} re-read calls; {self.bytes_scanned} bytes scanned (about "
             f"${cost:.4f} at ${PRICE_PER_GB_SCANNED_USD} per GB scanned)."
         )
+
+
+def sweep_check(logs: LogsClient, identifier: str, at_s: int) -> str | None:
+    """`check`'s warning when the sweep's queries are refused for lack of permission (the sync goes on without)."""
+    code = probe(logs, identifier, at_s)
+    if code not in ("AccessDeniedException", "AccessDenied"):
+        return None
+    return (
+        f"The late-event sweep cannot run: these credentials may not call {PERMISSION_ACTIONS}. Syncs go on "
+        "without it (events that arrive later than the lookback covers may be lost). Allow both actions, or set "
+        "late_sweep_span_hours to 0 to turn the sweep off."
+    )

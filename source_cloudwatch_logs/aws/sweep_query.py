@@ -20,12 +20,16 @@ fake, which models these fields, functions and statistics).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from source_cloudwatch_logs.aws.errors import UnexpectedAnswer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from source_cloudwatch_logs.aws.client import LogsClient
+from source_cloudwatch_logs.aws.errors import UnexpectedAnswer, error_code
 from source_cloudwatch_logs.aws.insights import LogsInsights, QueryResult, QuerySpec
 
 MAX_GROUPS = 50  # StartQuery's logGroupNames / logGroupIdentifiers: "You can include up to 50 log groups."
@@ -144,3 +148,22 @@ def find_late(insights: LogsInsights, targets: Sequence[SweepTarget], *, stream:
         scanned += result.bytes_scanned
         late.extend(late_streams(result.rows, chunk))
     return SweepAnswer(late=late, queries=queries, bytes_scanned=scanned)
+
+
+def probe(logs: LogsClient, identifier: str, at_s: int) -> str | None:
+    """The error code if StartQuery or GetQueryResults of a sweep query over one second of the group is refused
+    (check), else None. The query is stopped at once; other failures are not this probe's to judge."""
+    target = SweepTarget("probe", identifier, identifier, None, at_s * 1000, at_s * 1000 + 1000, at_s * 1000, 0)
+    client = logs.client
+    try:
+        query_id = str(client.start_query(**query_spec([target]).params())["queryId"])
+        try:
+            client.get_query_results(queryId=query_id)
+        finally:
+            with contextlib.suppress(ClientError, BotoCoreError):  # it ends by itself
+                client.stop_query(queryId=query_id)
+    except ClientError as error:
+        return error_code(error)
+    except BotoCoreError:
+        return None
+    return None
