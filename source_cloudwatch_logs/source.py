@@ -140,8 +140,8 @@ class SourceCloudwatchLogs(Source):
         finally:
             plan.readers.insights.stop_all()
         yield from plan.repository.consume_queue()  # anything the main thread could not queue
+        yield from _log_now(Level.INFO, sweep.summary())  # the sync's summary: the sweep, then the totals
         yield from _log_now(Level.INFO, plan.progress.summary())
-        yield from _log_now(Level.INFO, sweep.summary())
 
 
 def _read_json(path: str, what: str) -> Any:

@@ -168,8 +168,8 @@ class StreamSweep:
 
     def describe(self) -> str:
         """The stream's finished line's sweep clause."""
-        if self.status == "first read":
-            return "; late-event sweep: none needed (first read of the stream)"
+        if self.status == "first read":  # read from its start: nothing below it to sweep, nothing to say
+            return ""
         if self.status == "not due":
             when = f"; next sweep at or after {iso_utc(self.next_ms)}" if self.next_ms is not None else ""
             return f"; late-event sweep not due{when}"

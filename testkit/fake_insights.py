@@ -86,6 +86,14 @@ class FakeInsights:
 
     def start(self, params: dict[str, Any], account: str, region: str, plan: FaultPlan) -> dict[str, Any]:
         names = _group_names(params)
+        if plan.deny_queries:
+            raise AwsError(
+                400,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{account}:user/test is not authorized to perform: logs:StartQuery on resource: "
+                f"arn:aws:logs:{region}:{account}:log-group:{names[0]}:* because no identity-based policy allows the "
+                "logs:StartQuery action",
+            )
         start, end = int(params.get("startTime", -1)), int(params.get("endTime", -1))
         if start < 0 or end < start:
             raise invalid_parameter("startTime must be at most endTime, both epoch seconds")
