@@ -18,6 +18,9 @@ Scenarios (each prints one row of the table at the end):
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
+  9. sweep   first-seen lags of hours and days below busy groups' newest events, hourly syncs with the late-event
+             sweep on (every sync, span 360 h) and off (benchmarks/sweep.py): missed, duplicates and calls per
+             sync, Logs Insights queries, bytes scanned against the bytes stored in the swept range.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from benchmarks.measure import Measured, discovered, measure
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
 from benchmarks.scenario import events_for, plan_groups
+from benchmarks.sweep import print_rows as print_sweep_rows
+from benchmarks.sweep import sweep_rows
 from source_cloudwatch_logs.aws.quotas import DESCRIBE_LOG_GROUPS_RPS
 from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
@@ -238,6 +243,8 @@ def main() -> None:
     linked = linked_row()
     print("scenario 8: Infrequent Access log groups read with Logs Insights ...", flush=True)
     infrequent = infrequent_rows()
+    print("scenario 9: the late-event sweep ...", flush=True)
+    swept = sweep_rows()
 
     print()
     print_table(rows)
@@ -249,6 +256,8 @@ def main() -> None:
     print_linked_row(linked)
     print()
     print_infrequent_rows(infrequent)
+    print()
+    print_sweep_rows(swept)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -281,6 +290,8 @@ def main() -> None:
         "8. infrequent access: every event delivered, bytes scanned reported as AWS counts them": all(
             r.delivered == "all" and r.reported_bytes == r.fake_bytes for r in infrequent
         ),
+        "9. sweep: 0 events missed with the sweep, every late one without it": swept[0].missing == 0
+        and swept[1].missing == swept[1].late,
     }
     print()
     print(
