@@ -36,7 +36,8 @@ def arrivals(start: int, rng: random.Random) -> list[Arrival]:
     events: list[Arrival] = []
     for group in GROUPS:
         for stream in ("a", "b"):
-            events += steady(group, stream, start - 2 * DAY, start + SYNCS * HOUR, 60_000, (0, 5_000), rng)
+            end = start + SYNCS * HOUR - 10 * MINUTE  # all read by the last sync (it reads up to 5 minutes ago)
+            events += steady(group, stream, start - 2 * DAY, end, 60_000, (0, 5_000), rng)
     agent_at = start + 5 * HOUR
     late += batch(GROUPS[2], "agent-9", [agent_at - 6 * HOUR + n * 5 * MINUTE for n in range(36)], agent_at, "buffer")
     fresh_at = start + 3 * HOUR
