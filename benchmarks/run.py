@@ -23,6 +23,9 @@ Scenarios (each prints one row of the table at the end):
   5. lagged  hours of events arriving up to 20 minutes late (and back-fills hours old) with a sync every 15
              minutes and default settings, next to the same with no late events (benchmarks/lagged.py): events
              missed, repeated, and FilterLogEvents calls per sync.
+  11. sweep  first-seen lags of hours and days below busy groups' newest events, hourly syncs with the late-event
+             sweep on (every sync, span 360 h) and off (benchmarks/sweep.py): missed, duplicates and calls per
+             sync, Logs Insights queries, bytes scanned against the bytes stored in the swept range.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ from benchmarks.merged_scale import print_rows as print_merged_rows
 from benchmarks.quota import print_rows as print_quota_rows
 from benchmarks.quota import quota_rows
 from benchmarks.scenario import events_for, plan_groups
+from benchmarks.sweep import print_rows as print_sweep_rows
+from benchmarks.sweep import sweep_rows
 from source_cloudwatch_logs.aws.quotas import DESCRIBE_LOG_GROUPS_RPS
 from testkit.connector import config
 from testkit.seeding import MAX_PUT_EVENTS, filter_pages, logs_client, now_ms, put_events
@@ -259,6 +264,8 @@ def main() -> None:
     merged = merged_rows()
     print("scenario 10: discover and check over 10,000 log groups ...", flush=True)
     scale, catalog_read = scale_rows()
+    print("scenario 11: the late-event sweep ...", flush=True)
+    swept = sweep_rows()
 
     print()
     print_table(rows)
@@ -273,6 +280,7 @@ def main() -> None:
     print()
     print_merged_rows(merged)
     print_scale_rows(scale, catalog_read)
+    print_sweep_rows(swept)
     quota, discover = rows[0], rows[1]
     quota_calls = sum(quota.calls.values())
     checks = {
@@ -317,6 +325,8 @@ def main() -> None:
         ),
         f"10. scale: a read of a 10,000-stream catalog under {CATALOG_RSS_LIMIT_MB} MB RSS": catalog_read.peak_rss_mb
         < CATALOG_RSS_LIMIT_MB,
+        "11. sweep: 0 events missed with the sweep (late ones are without it)": swept[0].missing == 0
+        and swept[1].missing > 0,
     }
     print()
     print(

@@ -144,7 +144,9 @@ def test_back_fills_into_a_group_empty_at_the_previous_sync_are_delivered(fake: 
         first = timeline.sync(tmp_path, settings)
         state = first.run.stream_state(empty)
         # Read from the group's oldest possible event (creation less 14 days): all of it empty when read.
-        assert sorted(state) == ["empty_from", "timestamp"] and state["timestamp"] == START - 300_000
+        assert sorted(state) == ["empty_from", "swept_at", "swept_ingested_to", "timestamp"]
+        assert state["timestamp"] == START - 300_000
+        assert state["swept_at"] == state["swept_ingested_to"] == START  # read from its start: nothing to sweep below
         assert state["empty_from"] < START - 11 * DAY
         # Back-filled 10 minutes after the first sync: events 2 hours to 6 minutes older than their arrival.
         arrives = START + 10 * MINUTE

@@ -43,6 +43,7 @@ from source_cloudwatch_logs.discovery import (
 )
 from source_cloudwatch_logs.spec import CloudWatchLogsConfig, aws_settings
 from source_cloudwatch_logs.state import now_ms
+from source_cloudwatch_logs.sweep import sweep_check
 
 PROBE_AGO_S = 60  # the second a probe may ask about (a Logs Insights query's), before now
 MAX_GROUP_PROBES = 10  # FilterLogEvents calls check may make on log groups before it gives up
@@ -100,10 +101,11 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
     unreadable: list[str] = []
     first_problem = None
     readable = bool(reports) or any(isinstance(stream, MergedDefinition) for stream in discovery.streams)
+    swept: StreamDefinition | None = None  # a group read works on: the sweep's queries are probed there
     for group in itertools.islice(_family_first(groups), MAX_GROUP_PROBES):
         problem = _probe(readers, logs, group)
         if problem is None:
-            readable = True
+            readable, swept = True, group
             break
         unreadable.append(group.name)
         first_problem = first_problem or problem
@@ -112,6 +114,10 @@ def check_connection(config: CloudWatchLogsConfig, logger: logging.Logger) -> Ai
         return _failed(f"Listing log groups works, but reading {names} fails: {first_problem}")
     if unreadable:
         logger.warning(f"These log groups cannot be read and their streams will fail: {names}. {first_problem}")
+    if swept is not None and config.late_sweep_span_hours > 0:  # the sweep's queries: a warning, never a failure
+        warning = sweep_check(logs, swept.group.identifier, now_ms() // 1000 - PROBE_AGO_S)
+        if warning is not None:
+            logger.warning(warning)
     return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=linked_note or None)
 
 

@@ -68,6 +68,18 @@ class StateEmitter:
         self._repository.emit_message(self._state_manager.create_state_message(self._stream_name, None))
 
 
+@runtime_checkable
+class SweepMarks(Protocol):
+    """A stream's late-event sweep in this sync (sweep.py): its partitions are not windows of the range, and the
+    state says the stream was swept only once every one of them is read."""
+
+    def owns(self, partition: Partition) -> bool: ...
+
+    def partition_done(self, partition: Partition) -> None: ...
+
+    def marked(self, position: StreamPosition) -> StreamPosition: ...
+
+
 class WindowCursor(Cursor):
     """The windows of `time_range` (ranges.ReadRange), its state starting at the range's position, emitted with
     `emit` after every finished window (once at least).
@@ -82,8 +94,10 @@ class WindowCursor(Cursor):
         time_range: ReadRange,
         emit: Callable[[Mapping[str, Any]], None],
         slice_partition: Mapping[str, Any] | None = None,
+        sweep: SweepMarks | None = None,
     ) -> None:
         self._range = time_range
+        self._sweep = sweep
         self._emit_state = emit
         self._slice_partition = dict(slice_partition or {})
         self._start = time_range.position
@@ -109,12 +123,15 @@ class WindowCursor(Cursor):
             empty_from = min(
                 self._resume, self._start.empty_from_ms if self._start.empty_from_ms is not None else self._resume
             )
-        return StreamPosition(
+        position = StreamPosition(
             watermark_ms=self._watermark,
             newest_ms=self._newest,
             lag_ms=learned_lag_ms(self._start.lag_ms, progress, self._max_lag),
             empty_from_ms=empty_from,
+            swept_at_ms=self._start.swept_at_ms,
+            swept_to_ms=self._start.swept_to_ms,
         )
+        return self._sweep.marked(position) if self._sweep is not None else position
 
     @property
     def state(self) -> MutableMapping[str, Any]:
@@ -131,6 +148,11 @@ class WindowCursor(Cursor):
         return True  # a window returns only its own events
 
     def close_partition(self, partition: Partition) -> None:
+        if self._sweep is not None and self._sweep.owns(partition):  # a late-event re-read, below the range
+            with self._lock:
+                self._sweep.partition_done(partition)
+                self._emit()
+            return
         start, end = window_bounds(partition.to_slice())
         findings = partition.findings if isinstance(partition, ReportsFindings) else WindowFindings()
         with self._lock:

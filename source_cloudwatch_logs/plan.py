@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import partial
 from queue import Queue
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -76,6 +76,9 @@ from source_cloudwatch_logs.state import (
 )
 from source_cloudwatch_logs.statuses import WaitStatuses
 
+if TYPE_CHECKING:
+    from source_cloudwatch_logs.sweep import Sweep
+
 CLOCK_SKEW_WARNING_MS = 60_000
 STALE_NAMES_SHOWN = 10
 
@@ -113,6 +116,8 @@ class SyncPlan:
     in_flight: InFlight = field(default_factory=lambda: InFlight(limiter=None, stats=ApiStats(), operation="", upper=2))
     output: RecordOutput = field(default_factory=PlainRecords)  # how records leave (output.py)
     failing: list[FailingStream] = field(default_factory=list)  # selected streams that end INCOMPLETE, erring
+    insights: LogsInsights | None = None  # the sync's Logs Insights client, shared by every query (insights.py)
+    sweep: Sweep | None = None  # the late-event sweep, set by `read` before streams are built (sweep.py)
 
 
 @airbyte_errors()
@@ -173,16 +178,14 @@ def plan_sync(
         streams.append(PlannedStream(definition=definition, position=position))
 
     progress = SyncProgress(repository, logs.stats, total_streams=len(streams), limiters=logs.limiters)
+    insights = LogsInsights(
+        logs=logs, max_queries=config.max_concurrent_queries, warn=partial(log, repository, Level.WARN)
+    )
     return SyncPlan(
         config=config,
         readers=Readers(
             events=LogEvents(logs=logs),
-            insights=InsightsEvents(
-                insights=LogsInsights(
-                    logs=logs, max_queries=config.max_concurrent_queries, warn=partial(log, repository, Level.WARN)
-                ),
-                scanned=progress.scanned,
-            ),
+            insights=InsightsEvents(insights=insights, scanned=progress.scanned),
         ),
         now_ms=sync_now,
         end_ms=read_end_ms(sync_now, config.ingestion_delay_seconds),
@@ -195,6 +198,7 @@ def plan_sync(
         announcements=notes.messages,
         output=output,
         failing=failing,
+        insights=insights,
         workers=workers,
         in_flight=InFlight(
             limiter=logs.limiters.get("FilterLogEvents"), stats=logs.stats, operation="FilterLogEvents", upper=workers

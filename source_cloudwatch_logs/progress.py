@@ -64,6 +64,7 @@ class SyncProgress:
         self._last_summary = self._started  # when the previous summary was made, and the calls counted then
         self._calls_then: dict[str, int] = {}
         self._streams: dict[str, _Stream] = {}
+        self._notes: dict[str, Callable[[], str]] = {}  # what else a stream's finished line says (sweep.py)
         self._done = 0
         self._events = 0
         self._bytes_scanned = 0
@@ -73,6 +74,11 @@ class SyncProgress:
         with self._lock:
             self._streams[name] = _Stream(started=self._clock(), lookback_ms=lookback_ms, parsed_as=parsed_as)
         log(self._repository, Level.INFO, f"Stream '{name}': started, reading {window_count_hint}.")
+
+    def add_note(self, name: str, note: Callable[[], str]) -> None:
+        """`note()` ends the stream's finished line (a clause starting with "; ")."""
+        with self._lock:
+            self._notes[name] = note
 
     def windows_planned(self, name: str, count: int) -> None:
         with self._lock:
@@ -127,7 +133,8 @@ class SyncProgress:
             f"Stream '{name}': finished: {stream.events} events, {stream.pages} pages, "
             f"{stream.windows_done} windows in {seconds:.1f} s; {stream.late_events} late events found (below the "
             f"previous state, ingested after it was read), largest ingestion lag {stream.max_lag_ms / 1000:.0f} s, "
-            f"lookback {stream.lookback_ms / 1000:.0f} s{_scanned(stream.bytes_scanned)}{_unparsed(stream)}.",
+            f"lookback {stream.lookback_ms / 1000:.0f} s{_scanned(stream.bytes_scanned)}{_unparsed(stream)}"
+            f"{self._notes[name]() if name in self._notes else ''}.",
         )
 
     def events_of(self, name: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import replace
 from typing import Any
 
 from airbyte_cdk.models import (
@@ -37,6 +38,7 @@ from source_cloudwatch_logs.records import catalog_stream, destination_name_prob
 from source_cloudwatch_logs.spec import aws_settings, config_error, connection_specification, parse_config
 from source_cloudwatch_logs.state import IncomingState
 from source_cloudwatch_logs.streams import build_stream
+from source_cloudwatch_logs.sweep import Sweep, SweepSettings
 
 DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/sources/cloudwatch-logs"
 
@@ -109,6 +111,8 @@ class SourceCloudwatchLogs(Source):
             output=self.output,
         )
         yield from plan.announcements
+        sweep = Sweep(settings=SweepSettings.of(plan.config), insights=plan.insights, now_ms=plan.now_ms)
+        plan = replace(plan, sweep=sweep)
         streams: list[AbstractStream] = [
             build_merged_stream(definition=s.definition, positions=s.group_positions, plan=plan, kept=s.kept_groups)
             if isinstance(s.definition, MergedDefinition)
@@ -118,6 +122,10 @@ class SourceCloudwatchLogs(Source):
         streams.extend(failing_stream(failing, plan) for failing in plan.failing)  # they end INCOMPLETE, erring
         if not streams:
             return
+        try:
+            yield from sweep.run()  # the sweep's queries, before any window: they say what each stream re-reads
+        finally:
+            plan.readers.insights.stop_all()
         workers = plan.workers
         concurrent = ConcurrentSource.create(
             num_workers=workers,
@@ -132,6 +140,7 @@ class SourceCloudwatchLogs(Source):
         finally:
             plan.readers.insights.stop_all()
         yield from plan.repository.consume_queue()  # anything the main thread could not queue
+        yield from _log_now(Level.INFO, sweep.summary())  # the sync's summary: the sweep, then the totals
         yield from _log_now(Level.INFO, plan.progress.summary())
 
 

@@ -6,7 +6,8 @@ every event whose timestamp is below the value has been emitted (the watermark).
 where the next sync must re-read from: `newest_event_timestamp`, the newest event emitted below the watermark;
 `empty_from`, for a stream that has shown no event yet, where its reading began (everything from there to the
 watermark was read and empty, so whatever is there now arrived late); and `ingestion_lag_ms`, the stream's
-learned ingestion lag (lookback.py). The next sync re-reads from the newest event, or from `empty_from`, at the
+learned ingestion lag (lookback.py); `swept_at` and `swept_ingested_to`, when the late-event sweep last covered
+the stream and up to which ingestion time (sweep.py; absent: never swept). The next sync re-reads from the newest event, or from `empty_from`, at the
 latest: the quiet stretch after them holds only late arrivals (test: unit_tests/test_state.py,
 integration_tests/test_late_events.py::test_back_fills_into_a_group_empty_at_the_previous_sync_are_delivered). Time windows are half-open
 `[start, end)` in epoch milliseconds, so the end of the first contiguous run of finished windows is exactly the
@@ -36,6 +37,8 @@ def now_ms() -> int:
 NEWEST_KEY = "newest_event_timestamp"
 EMPTY_FROM_KEY = "empty_from"
 LAG_KEY = "ingestion_lag_ms"
+SWEPT_AT_KEY = "swept_at"  # when the late-event sweep last covered the stream (sweep.py)
+SWEPT_TO_KEY = "swept_ingested_to"  # the ingestion time up to which that sweep looked
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class StreamPosition:
     newest_ms: int | None = None
     lag_ms: int = 0
     empty_from_ms: int | None = None
+    swept_at_ms: int | None = None  # None: never swept (states before the sweep, or not swept yet)
+    swept_to_ms: int | None = None
 
     def as_state(self) -> dict[str, int]:
         state = {CURSOR_FIELD: self.watermark_ms}
@@ -57,6 +62,8 @@ class StreamPosition:
             state[EMPTY_FROM_KEY] = self.empty_from_ms
         if self.lag_ms:  # 0 and absent mean the same: no lag learned
             state[LAG_KEY] = self.lag_ms
+        if self.swept_at_ms is not None and self.swept_to_ms is not None:
+            state[SWEPT_AT_KEY], state[SWEPT_TO_KEY] = self.swept_at_ms, self.swept_to_ms
         return state
 
 
@@ -172,7 +179,22 @@ def usable_position(stream_state: Any, at_ms: int) -> tuple[StreamPosition | Non
     if lag is None or lag < 0:
         problems.append(f"its `{LAG_KEY}` is not a number of milliseconds; it was ignored")
         lag = 0
-    usable = StreamPosition(watermark_ms=watermark, newest_ms=newest, lag_ms=lag, empty_from_ms=empty_from)
+    swept_at, swept_to = (_integer(stream_state.get(key)) for key in (SWEPT_AT_KEY, SWEPT_TO_KEY))
+    if swept_at is None or swept_to is None or swept_at < 0 or swept_to < 0:
+        if SWEPT_AT_KEY in stream_state or SWEPT_TO_KEY in stream_state:
+            problems.append(
+                f"its `{SWEPT_AT_KEY}` and `{SWEPT_TO_KEY}` are not both epoch milliseconds; the stream counts as "
+                "never swept for late events"
+            )
+        swept_at = swept_to = None
+    usable = StreamPosition(
+        watermark_ms=watermark,
+        newest_ms=newest,
+        lag_ms=lag,
+        empty_from_ms=empty_from,
+        swept_at_ms=swept_at,
+        swept_to_ms=swept_to,
+    )
     return usable, "; ".join(problems) or None
 
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airbyte_cdk.models import Level
 from airbyte_cdk.sources.message import MessageRepository
@@ -31,9 +31,22 @@ from source_cloudwatch_logs.lookback import beyond_cap
 from source_cloudwatch_logs.output import RecordOutput
 from source_cloudwatch_logs.plan import SyncPlan
 from source_cloudwatch_logs.progress import SyncProgress, log
-from source_cloudwatch_logs.ranges import MAX_BACKDATE_MS, GroupExtent, Lookback, earliest_event_ms, read_range
+from source_cloudwatch_logs.ranges import (
+    MAX_BACKDATE_MS,
+    GroupExtent,
+    Lookback,
+    earliest_event_ms,
+    read_range,
+    read_start_ms,
+)
 from source_cloudwatch_logs.records import CURSOR_FIELD, PRIMARY_KEY
 from source_cloudwatch_logs.state import StreamPosition, iso_utc
+
+if TYPE_CHECKING:
+    from source_cloudwatch_logs.sweep import StreamSweep
+
+
+QUIET_CAP_MS = 2**62  # a lag no event has
 
 
 class LateEvents:
@@ -63,6 +76,12 @@ class LateEvents:
         self._group = group
         self._lock = threading.Lock()
         self._reported_ms = cap_ms + delay_ms
+
+    def quiet(self) -> LateEvents:
+        """The same stream's, counting no late event and never warning (the late-event sweep's re-reads)."""
+        return LateEvents(
+            stream=self._stream, previous=None, delay_ms=0, cap_ms=QUIET_CAP_MS, repository=self._repository
+        )
 
     def window_done(self, max_lag_ms: int) -> None:
         with self._lock:
@@ -107,6 +126,7 @@ class StreamContext:
     in_flight: InFlight | None  # FilterLogEvents pages in the works at once (pacing.py); None: not paced by it
     region: str = ""  # the region every record names
     parser: MessageParser | None = None  # columns parsed from the message (formats.py); None: raw
+    sweep: StreamSweep | None = None  # the stream's late-event sweep in this sync (sweep.py); None: off
 
 
 class LogEventsPartition(Partition):
@@ -206,6 +226,9 @@ class WindowPartitionGenerator(PartitionGenerator):
             parsed_as=self._context.definition.parsing.message_format if self._context.parser else "",
         )
         count = 0
+        for partition in self._context.sweep.partitions(self._context) if self._context.sweep is not None else ():
+            count += 1
+            yield partition
         for stream_slice in self._cursor.stream_slices():
             count += 1
             yield LogEventsPartition(self._context, stream_slice)
@@ -271,7 +294,17 @@ def window_reader(
         emit = StateEmitter(
             stream_name=definition.name, state_manager=plan.state_manager, repository=plan.repository
         ).emit
-    cursor = WindowCursor(time_range=time_range, emit=emit, slice_partition=slice_partition)
+    sweep = None
+    if plan.sweep is not None and slice_partition is None:  # a merged stream's members are not swept
+        earliest = read_start_ms(
+            config.start_date_ms, earliest_event_ms(group.creation_ms, group.retention_days, plan.now_ms)
+        )
+        sweep = plan.sweep.register(
+            definition=definition, position=position, resume_ms=time_range.resume_ms, floor_ms=earliest
+        )
+        if sweep is not None:
+            plan.progress.add_note(definition.name, sweep.describe)
+    cursor = WindowCursor(time_range=time_range, emit=emit, slice_partition=slice_partition, sweep=sweep)
     source = definition.source(plan.readers)
     context = StreamContext(
         definition=definition,
@@ -291,5 +324,6 @@ def window_reader(
         in_flight=plan.in_flight if source.paced else None,
         region=config.region_name,
         parser=definition.parsing.parser(fragments=plan.output.message_fragments),
+        sweep=sweep,
     )
     return cursor, context

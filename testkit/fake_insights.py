@@ -13,7 +13,11 @@ moto runs a query synchronously and honours only `fields`, `sort` and `limit`. H
   endpoint whose limit is still 10,000 refuses more with InvalidParameterException); `FaultPlan.query_row_cap` caps the rows of every query
   lower without a word (only `recordsMatched` tells);
 - `statistics.recordsMatched` counts every event the filters matched, however many rows came back;
-  `bytesScanned` counts the bytes of the events in the time range (each message's UTF-8 bytes plus 26);
+  `bytesScanned` counts the bytes of the events in the time range of every group the query names (each message's
+  UTF-8 bytes plus 26), whatever the filters keep: QueryStatistics, "bytesScanned: The total number of bytes in the
+  log events scanned during the query", and a query scans its groups' events in its time range;
+- a query names up to 50 log groups (`logGroupName`, `logGroupNames` or `logGroupIdentifiers`, names or ARNs;
+  StartQuery: "The list of log groups to query. You can include up to 50 log groups."); each event's `@log` is `<account-id>:<log-group-name>`;
 - every row carries `@ptr`, different on every query (AWS does not promise a stable one: nothing may rely on it);
 - at most `FaultPlan.concurrent_query_limit` queries of an account run at once (plus
   `FaultPlan.neighbour_queries` another client holds), at most `infrequent_access_query_limit` of them on
@@ -102,6 +106,14 @@ class FakeInsights:
 
     def start(self, params: dict[str, Any], account: str, region: str, plan: FaultPlan) -> dict[str, Any]:
         names = _group_names(params)
+        if plan.deny_queries:
+            raise AwsError(
+                400,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{account}:user/test is not authorized to perform: logs:StartQuery on resource: "
+                f"arn:aws:logs:{region}:{account}:log-group:{names[0]}:* because no identity-based policy allows the "
+                "logs:StartQuery action",
+            )
         start, end = int(params.get("startTime", -1)), int(params.get("endTime", -1))
         if start < 0 or end < start:
             raise invalid_parameter("startTime must be at most endTime, both epoch seconds")

@@ -84,6 +84,8 @@ class FaultPlan:
     """Logs Insights: the next N StartQuery calls answer LimitExceededException whatever runs (a storm)."""
     deny_groups: set[str] = field(default_factory=set)
     """Log groups on which FilterLogEvents is denied by IAM."""
+    deny_queries: bool = False
+    """Logs Insights: StartQuery is denied by IAM (AccessDeniedException, as FilterLogEvents' denial reads)."""
     assume_role_expiry_s: float | None = None
     """AssumeRole issues credentials expiring this many seconds after the fake's clock (None: DurationSeconds)."""
     untrusted_roles: set[str] = field(default_factory=set)

@@ -1,14 +1,28 @@
 """A small Logs Insights query engine for the fake: enough of the language for the connector's queries and the
 tests' reports, refusing the rest the way AWS refuses a query it cannot compile (MalformedQueryException).
 
-Understood: `fields` (field names, `toMillis(f)`, `strlen(f)`, each optionally `as name`; several `fields`
-commands add up), `display` (the last one wins), `filter` (comparisons `= != < <= > >=` of a field or
-`toMillis(field)` with a number or a quoted string, `like /regex/`, joined with `and` / `or`, `and` binding
-tighter), `sort <field> [asc|desc]`, `limit N` and `stats count(*) [as name] by f1, f2`. Every other command is a
-syntax error here (AWS knows more). JSON messages are searchable by their top-level keys (nested keys joined with
+Understood: `fields` (field names, `toMillis(f)`, `strlen(f)`, sums and differences of those, each optionally
+`as name`; several `fields` commands add up), `display` (the last one wins), `filter` (comparisons `= != < <= > >=`
+of such an expression with a number or a quoted string, `like /regex/`, joined with `and` / `or`, `and` binding
+tighter), `sort <field> [asc|desc]`, `limit N` and `stats` of `count(*)`, `min(x)`, `max(x)` (each optionally
+`as name`) `by f1, f2`. Every other command is a syntax error here (AWS knows more). JSON messages are searchable by their top-level keys (nested keys joined with
 `.`), as Insights discovers them.
 
 The syntax rules it follows, from the Logs Insights pages of the CloudWatch Logs User Guide:
+- System fields ("Supported logs and discovered fields"): "`@ingestionTime` contains the time when CloudWatch Logs
+  received the log event", "`@logStream` contains the name of the log stream that the log event was added to",
+  and "`@log` is a log group identifier in the form of `account-id:log-group-name`. When querying multiple log
+  groups, this can be useful to identify which log group a particular event belongs to." (fake_insights.py sets
+  `@log` that way for every group a query names.)
+- `toMillis` ("Datetime functions"): it returns the timestamp as epoch milliseconds, a number that compares with
+  a number and takes part in arithmetic ("Arithmetic operators accept numeric data types as arguments and return
+  numeric results. Use arithmetic operators in the filter and fields commands and as arguments for other
+  functions.").
+- `stats` ("stats"): "Use stats to create visualizations of your log data ... grouped by one or more fields";
+  `count(*)`, `min` and `max` are its aggregation functions ("Aggregation functions in the stats command"). A
+  result row holds each `by` field and each aggregation, named by its `as` alias. The pages do not say how a
+  column without an alias is named (the expression as written here) nor how `min(@timestamp)` is written (as
+  `@timestamp` is, here): the connector names every column and reads both ways of writing a time.
 - `#` comments. "Use aliases and comments in queries": "Use the hash character (#) to set off comments. You can
   use comments to ignore lines in queries or document queries." A comment runs to the end of its line; a `#`
   inside a quoted string or a /regular expression/ is part of it.
@@ -25,6 +39,7 @@ The syntax rules it follows, from the Logs Insights pages of the CloudWatch Logs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -97,15 +112,34 @@ _OPERAND = re.compile(rf"(?:(toMillis|strlen)\(\s*({_FIELD})\s*\)|({_FIELD}))")
 class _Operand:
     field: str
     function: str | None = None
+    # `a + b`, `a - b`: "Arithmetic operators accept numeric data types as arguments and return numeric results.
+    # Use arithmetic operators in the filter and fields commands and as arguments for other functions." (Logs
+    # Insights query syntax, "Boolean, comparison, numeric, datetime, and other functions"). Left to right.
+    then: list[tuple[str, _Operand]] = dataclasses.field(default_factory=list)
 
     def value(self, event: Event) -> Value:
         value = field_value(event, self.field)
         if self.function == "strlen":
-            return None if value is None else len(str(value))
-        return value  # toMillis of a time field is its epoch milliseconds, which is how values are held
+            value = None if value is None else len(str(value))
+        # toMillis of a time field is its epoch milliseconds, which is how values are held
+        for sign, operand in self.then:
+            right = operand.value(event)
+            if not isinstance(value, int | float) or not isinstance(right, int | float):
+                return None  # a non-numeric argument: no value (the event matches no comparison)
+            value = value + right if sign == "+" else value - right
+        return value
 
 
 def _operand(text: str) -> tuple[_Operand, str]:
+    first, rest = _term(text)
+    while rest[:1] in ("+", "-"):
+        sign = rest[0]
+        term, rest = _term(rest[1:].lstrip())
+        first.then.append((sign, term))
+    return first, rest
+
+
+def _term(text: str) -> tuple[_Operand, str]:
     match = _OPERAND.match(text)
     if match is None:
         raise malformed(f"unexpected symbol found {text.split()[0] if text.split() else text!r}")
@@ -250,25 +284,36 @@ class Query:
     limit: int | None = None
     display: list[str] | None = None  # the last `display` command's fields
     stats_by: list[str] | None = None
-    stats_name: str = "count(*)"
+    # (output name, function, operand or None for count(*)), in the order written
+    stats: list[tuple[str, str, _Operand | None]] = field(default_factory=list)
 
     def matches(self, event: Event) -> bool:
         return all(condition(event) for condition in self.filters)
 
+    def _stats_rows(self, events: list[Event]) -> list[dict[str, str]]:
+        """One row per distinct `by` key: its fields, then each aggregation (count, min, max) under its name; a
+        time field's min and max are written as Insights writes that field."""
+        by = self.stats_by or []
+        groups: dict[tuple[Value, ...], list[Event]] = {}
+        for event in events:
+            groups.setdefault(tuple(field_value(event, name) for name in by), []).append(event)
+        rows = []
+        for key, members in groups.items():
+            row = {name: rendered(value, name) for name, value in zip(by, key, strict=True)}
+            for out, function, operand in self.stats:
+                if operand is None:
+                    row[out] = str(len(members))
+                    continue
+                values = [v for v in (operand.value(e) for e in members) if isinstance(v, int | float)]
+                chosen = (min if function == "min" else max)(values) if values else None
+                row[out] = rendered(chosen, operand.field if not operand.function and not operand.then else "")
+            rows.append(row)
+        return rows
+
     def rows(self, events: list[Event], row_limit: int) -> list[dict[str, str]]:
         """The result rows (without @ptr) of the events that matched, sorted and limited."""
         if self.stats_by is not None:
-            counts: dict[tuple[Value, ...], int] = {}
-            for event in events:
-                key = tuple(field_value(event, name) for name in self.stats_by)
-                counts[key] = counts.get(key, 0) + 1
-            return [
-                {
-                    **{name: rendered(value, name) for name, value in zip(self.stats_by, key, strict=True)},
-                    self.stats_name: str(n),
-                }
-                for key, n in counts.items()
-            ][:row_limit]
+            return self._stats_rows(events)[:row_limit]
         name, descending = self.sort
         ordered = sorted(
             events,
@@ -281,6 +326,25 @@ class Query:
             made = dict(shown)
             shown = [(name, made.get(name, _Operand(name))) for name in self.display]
         return [{out: rendered(operand.value(e), operand.field) for out, operand in shown} for e in ordered[:limit]]
+
+
+def _aggregation(text: str) -> tuple[str, str, _Operand | None]:
+    """`count(*)`, `min(x)` or `max(x)`, optionally `as name`; named as written without one."""
+    expression, _, alias = text.partition(" as ")
+    expression = expression.strip()
+    match = re.fullmatch(r"(count|min|max)\(\s*(.+?)\s*\)", expression, flags=re.IGNORECASE)
+    if match is None:
+        raise malformed(f"stats: only count(*), min(x) and max(x) are understood here, not {expression!r}")
+    function, argument = match.group(1).lower(), match.group(2)
+    name = alias.strip() or expression
+    if function == "count":
+        if argument != "*":
+            raise malformed(f"stats: only count(*) is understood here, not {expression!r}")
+        return name, function, None
+    operand, trailing = _operand(argument)
+    if trailing:
+        raise malformed(f"unexpected symbol found {trailing.split()[0]!r}")
+    return name, function, operand
 
 
 def compile_query(text: str) -> Query:
@@ -315,12 +379,12 @@ def compile_query(text: str) -> Query:
                 raise malformed("limit takes a number from 1 to 10000")
             query.limit = int(rest)
         elif word == "stats":
-            match = re.fullmatch(
-                rf"count\(\*\)(?:\s+as\s+(\w+))?\s+by\s+({_FIELD}(?:\s*,\s*{_FIELD})*)", rest, flags=re.IGNORECASE
-            )
+            match = re.fullmatch(rf"(.+?)\s+by\s+({_FIELD}(?:\s*,\s*{_FIELD})*)", rest, flags=re.IGNORECASE)
             if match is None:
-                raise malformed(f"stats: only count(*) [as name] by fields is understood here, not {rest!r}")
-            query.stats_name = match.group(1) or "count(*)"
+                raise malformed(
+                    f"stats: only count(*), min(x), max(x) [as name] by fields are understood, not {rest!r}"
+                )
+            query.stats = [_aggregation(item.strip()) for item in match.group(1).split(",")]
             query.stats_by = [name.strip() for name in match.group(2).split(",")]
         else:
             raise malformed(f"unexpected symbol found {word} at line 1 and position 1")

@@ -45,6 +45,20 @@ class StubClient:
         if not self.listed:
             raise aws_error("UnknownOperationException", "", "ListLogGroups")
         return self._next(self.listed)
+        self.query_calls: list[dict[str, Any]] = []  # StartQuery's parameters
+        self.query_error: Exception | None = None  # what StartQuery raises, if anything
+
+    def start_query(self, **params: Any) -> dict[str, Any]:
+        self.query_calls.append(dict(params))
+        if self.query_error is not None:
+            raise self.query_error
+        return {"queryId": f"q{len(self.query_calls)}"}
+
+    def get_query_results(self, **params: Any) -> dict[str, Any]:
+        return {"status": "Complete", "results": [], "statistics": {}}
+
+    def stop_query(self, **params: Any) -> dict[str, Any]:
+        return {"success": False}
 
     def filter_log_events(self, **params: Any) -> dict[str, Any]:
         self.calls.append(dict(params))

@@ -27,8 +27,15 @@ def groups(*names: str, token: str | None = None) -> dict[str, Any]:
     return answer
 
 
-def run(monkeypatch: pytest.MonkeyPatch, describe: list[Any], filter_: list[Any], **settings: Any):  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    describe: list[Any],
+    filter_: list[Any],
+    query_error: Exception | None = None,
+    **settings: Any,
+):
     logs, client = stub_logs(pages=filter_, groups=describe)
+    client.query_error = query_error
     monkeypatch.setattr(check, "connect", lambda *args, **kwargs: logs)
     status = check_connection(parse_config({"region_name": "us-east-1", **settings}), LOGGER)
     return status, client
@@ -164,3 +171,24 @@ def test_check_lists_linked_groups_only_until_it_has_enough_to_probe(monkeypatch
     )
     assert client.list_calls == [{"limit": 1000}, {"includeLinkedAccounts": True, "limit": 1000}]
     assert client.describe_calls == [{"limit": 1}]  # the credentials' own account
+
+
+def test_without_permission_for_the_sweeps_queries_check_passes_with_a_warning_naming_the_actions(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = aws_error("AccessDeniedException", DENIED, operation="StartQuery")
+    status, client = run(monkeypatch, [groups("/app/a")], [{"events": []}], query_error=refused)
+    assert status.status == Status.SUCCEEDED
+    assert [call["logGroupNames"] for call in client.query_calls] == [["/app/a"]]
+    assert caplog.messages == [
+        "The late-event sweep cannot run: these credentials may not call logs:StartQuery and logs:GetQueryResults. "
+        "Syncs go on without it (events that arrive later than the lookback covers may be lost). Allow both "
+        "actions, or set late_sweep_span_hours to 0 to turn the sweep off."
+    ]
+    caplog.clear()
+    status, client = run(
+        monkeypatch, [groups("/app/a")], [{"events": []}], query_error=refused, late_sweep_span_hours=0
+    )
+    assert status.status == Status.SUCCEEDED and client.query_calls == [] and caplog.messages == []
+    status, client = run(monkeypatch, [groups("/app/a")], [{"events": []}])
+    assert status.status == Status.SUCCEEDED and len(client.query_calls) == 1 and caplog.messages == []

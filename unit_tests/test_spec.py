@@ -79,7 +79,13 @@ FORM = {
         "start_date",
     ],
     "Records": ["message_format", "vpc_flow_log_format"],
-    "Late events": ["ingestion_delay_seconds", "lookback_window_seconds", "max_lookback_seconds"],
+    "Late events": [
+        "ingestion_delay_seconds",
+        "lookback_window_seconds",
+        "max_lookback_seconds",
+        "late_sweep_interval_hours",
+        "late_sweep_span_hours",
+    ],
     "Pacing and Logs Insights": ["requests_per_second", "num_workers", "max_concurrent_queries"],
 }
 
@@ -433,6 +439,9 @@ REPORT = {"name": "r", "log_group_name": "g"}
             "`custom_log_reports[0].query` uses `limit`, which keeps only some events",
         ),
         ({**BASE, "max_concurrent_queries": 0}, "`max_concurrent_queries` Input should be greater than or equal to 1"),
+        ({**BASE, "late_sweep_span_hours": 361}, "`late_sweep_span_hours` Input should be less than or equal to 360"),
+        ({**BASE, "late_sweep_span_hours": -1}, "`late_sweep_span_hours` Input should be greater than or equal to 0"),
+        ({**BASE, "late_sweep_interval_hours": "daily"}, "`late_sweep_interval_hours` Input should be a valid integer"),
     ],
 )
 def test_each_bad_config_names_the_field(config: dict[str, Any], expected: str) -> None:
@@ -624,3 +633,14 @@ def test_account_identifiers_are_twelve_digit_ids_at_most_twenty() -> None:
         with pytest.raises(AirbyteTracedException) as error:
             parse_config({**base, "account_identifiers": bad})
         assert error.value.message == f"Invalid configuration: {message}."
+
+
+def test_sweep_settings_default_compatibly_and_their_errors_never_echo_the_value() -> None:
+    config = parse_config(BASE)
+    assert (config.late_sweep_interval_hours, config.late_sweep_span_hours) == (24, 48)
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config({**BASE, "late_sweep_span_hours": "fortnight-XYZ"})
+    assert "late_sweep_span_hours" in str(raised.value.message)
+    assert "fortnight-XYZ" not in str(raised.value.message) and "fortnight-XYZ" not in str(
+        raised.value.internal_message
+    )

@@ -44,6 +44,7 @@ REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"
 ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$"
 MAX_LOG_STREAM_NAMES = 100  # FilterLogEvents accepts 1 to 100 logStreamNames
 MAX_ACCOUNT_IDENTIFIERS = 20  # DescribeLogGroups accepts 1 to 20 accountIdentifiers
+MAX_SWEEP_SPAN_HOURS = 360  # PutLogEvents refuses events more than 14 days old: the longest lag, plus a day
 
 
 def stripped(cls: type[BaseModel], value: Any) -> Any:
@@ -219,6 +220,8 @@ _NUMBERS = (
     "ingestion_delay_seconds",
     "lookback_window_seconds",
     "max_lookback_seconds",
+    "late_sweep_interval_hours",
+    "late_sweep_span_hours",
     "num_workers",
     "requests_per_second",
     "max_concurrent_queries",
@@ -310,6 +313,23 @@ class CloudWatchLogsConfig(BaseModel):
         default=3600,
         ge=0,
         le=MAX_BACKDATE_MS // 1000,
+    )
+    late_sweep_interval_hours: int = _field(
+        "Late-Event Sweep Interval (hours)",
+        "How often each stream is swept for events that arrived later than the lookback covers (a Logs Insights "
+        "query per 50 log groups, then a re-read of exactly what it finds). 0: every sync.",
+        default=24,
+        ge=0,
+        le=MAX_SWEEP_SPAN_HOURS,
+    )
+    late_sweep_span_hours: int = _field(
+        "Late-Event Sweep Span (hours)",
+        "How far back a sweep looks: with the sweep on, no event is lost whose lag is below the span minus the "
+        "interval. Logs Insights bills the bytes the span holds, per GB scanned. 0 turns the sweep off; at most 360 "
+        "(15 days: CloudWatch accepts no event more than 14 days old).",
+        default=48,
+        ge=0,
+        le=MAX_SWEEP_SPAN_HOURS,
     )
 
     num_workers: int = _field(

@@ -50,7 +50,17 @@ GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("log_group_prefix", "custom_log_reports", "include_linked_accounts", "account_identifiers", "start_date"),
     ),
     ("records", "Records", ("message_format", "vpc_flow_log_format")),
-    ("late_events", "Late events", ("ingestion_delay_seconds", "lookback_window_seconds", "max_lookback_seconds")),
+    (
+        "late_events",
+        "Late events",
+        (
+            "ingestion_delay_seconds",
+            "lookback_window_seconds",
+            "max_lookback_seconds",
+            "late_sweep_interval_hours",
+            "late_sweep_span_hours",
+        ),
+    ),
     ("pacing", "Pacing and Logs Insights", ("requests_per_second", "num_workers", "max_concurrent_queries")),
 )
 

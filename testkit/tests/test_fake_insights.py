@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from testkit.fake_logs import FakeCloudWatch
+from testkit.insights_query import insights_time
 from testkit.tests.conftest import error_of, seed
 
 GROUP = "/ia"
@@ -155,3 +157,67 @@ def test_limit_exceeded_storm_and_malformed_queries(fake: FakeCloudWatch, logs: 
         "MalformedQueryException",
         "unexpected symbol found dedupe at line 1 and position 1",
     )
+
+
+def _at(fake: FakeCloudWatch, ms: int) -> None:
+    """Events put from now on are ingested at `ms` (the fake's clock)."""
+    fake.clock = lambda: datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def test_ingestion_time_to_millis_arithmetic_and_stats_per_log_stream_across_groups(
+    fake: FakeCloudWatch, logs: Any, base_ms: int
+) -> None:
+    """The sweep's query: late events (ingested after a cutoff, later than a lag) counted per log stream of each
+    group named, with their first and last timestamps; `@log` is `<account-id>:<group-name>`."""
+    _at(fake, base_ms)
+    seed(logs, "/a", {"s1": [(base_ms - 1000, "on time")], "s2": [(base_ms - 500, "on time too")]})
+    seed(logs, "/b", {"t": [(base_ms - 200, "on time b")]})
+    _at(fake, base_ms + 3 * 3_600_000)
+    seed(logs, "/a", {"s2": [(base_ms - 7000, "late 1"), (base_ms - 3000, "late 2")]})
+    seed(logs, "/b", {"u": [(base_ms - 9000, "late b")]})
+    query = (
+        f"filter toMillis(@ingestionTime) >= {base_ms + 1} and toMillis(@ingestionTime) - toMillis(@timestamp) > 60000"
+        " | stats count(*) as events, min(@timestamp) as first, max(@timestamp) as last by @log, @logStream"
+    )
+    query_id = logs.start_query(
+        logGroupIdentifiers=["/a", "/b"],
+        startTime=base_ms // 1000 - 60,
+        endTime=base_ms // 1000,
+        queryString=query,
+    )["queryId"]
+    while (answer := logs.get_query_results(queryId=query_id))["status"] != "Complete":
+        time.sleep(0.01)
+    rows = sorted(tuple(item["value"] for item in row) for row in answer["results"])
+    assert rows == [
+        ("123456789012:/a", "s2", "2", insights_time(base_ms - 7000), insights_time(base_ms - 3000)),
+        ("123456789012:/b", "u", "1", insights_time(base_ms - 9000), insights_time(base_ms - 9000)),
+    ]
+    assert [item["field"] for item in answer["results"][0]] == ["@log", "@logStream", "events", "first", "last"]
+    assert answer["statistics"]["recordsMatched"] == 3.0
+    stored = ["on time", "on time too", "on time b", "late 1", "late 2", "late b"]
+    assert answer["statistics"]["recordsScanned"] == 6.0
+    assert answer["statistics"]["bytesScanned"] == sum(len(m) + 26 for m in stored)  # every event in range, both groups
+
+
+def test_min_max_of_to_millis_are_numbers_and_unnamed_columns_are_the_expression(logs: Any, base_ms: int) -> None:
+    seed(logs, GROUP, {"s": [(base_ms, "a"), (base_ms + 5, "b")]})
+    _, answer = run(logs, "stats min(toMillis(@timestamp)), count(*) by @logStream", base_ms // 1000, base_ms // 1000)
+    assert [(item["field"], item["value"]) for item in answer["results"][0]] == [
+        ("@logStream", "s"),
+        ("min(toMillis(@timestamp))", str(base_ms)),
+        ("count(*)", "2"),
+    ]
+
+
+def test_a_query_names_at_most_50_groups(logs: Any) -> None:
+    with pytest.raises(ClientError) as raised:
+        logs.start_query(
+            logGroupIdentifiers=[f"/g{i}" for i in range(51)], startTime=0, endTime=1, queryString="fields @message"
+        )
+    assert error_of(raised)[1] == "InvalidParameterException"
+
+
+def test_stats_refuses_what_it_does_not_know(logs: Any) -> None:
+    with pytest.raises(ClientError) as raised:
+        logs.start_query(logGroupName=GROUP, startTime=0, endTime=1, queryString="stats avg(x) by @logStream")
+    assert error_of(raised)[1] == "MalformedQueryException"
