@@ -39,7 +39,8 @@ from testkit.server_process import closed_port
 ROLE = "arn:aws:iam::123456789012:role/cloudwatch-reader"
 BASE_KEY = "TESTBASEKEYEXAMPLE01"
 SESSION_NAME = re.compile(r"airbyte-source-cloudwatch-logs-[0-9a-f]{8}")
-LOGS_CALLS = {"DescribeLogGroups", "FilterLogEvents"}
+LOGS_CALLS = {"ListLogGroups", "DescribeLogGroups", "FilterLogEvents"}
+SWEEP_PROBE = ["StartQuery", "GetQueryResults", "StopQuery"]  # check probes the late-event sweep's permission
 LOGGER = logging.getLogger("test")
 
 
@@ -301,7 +302,7 @@ def test_the_role_works_once_the_trust_policy_matches(fake: FakeCloudWatch) -> N
     fake.plan.role_external_ids = {ROLE: "expected-external-id"}
     status = SourceCloudwatchLogs().check(LOGGER, role_config(fake, role_external_id="expected-external-id"))
     assert status.status == Status.SUCCEEDED
-    assert [r.operation for r in fake.received[-3:]] == ["AssumeRole", "DescribeLogGroups", "FilterLogEvents"]
+    assert [r.operation for r in fake.received[-6:]] == ["AssumeRole", "ListLogGroups", "FilterLogEvents", *SWEEP_PROBE]
 
 
 @pytest.fixture
@@ -380,7 +381,7 @@ def test_base_credentials_come_from_the_standard_chain(
     assert statuses == {**{name: (Status.SUCCEEDED, None) for name in cases if name not in failures}, **failures}
     issued = {c.issued_to: c.access_key_id for c in fake.issued_credentials}
     assert set(issued) == {"TESTENVFORROLE000001", "TESTCONFIGPROFILE001", "TESTEXPLICITKEYS0001"}
-    reads = {"DescribeLogGroups", "FilterLogEvents"}
+    reads = {"ListLogGroups", "FilterLogEvents", *SWEEP_PROBE}
     assert operations_by_key(fake.received[mark:]) == {
         "TESTENVIRONMENT00001": reads,
         "TESTENVFORROLE000001": {"AssumeRole"},

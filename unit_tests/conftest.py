@@ -39,14 +39,14 @@ class StubClient:
         self.calls: list[dict[str, Any]] = []
         self.describe_calls: list[dict[str, Any]] = []
         self.list_calls: list[dict[str, Any]] = []
+        self.query_calls: list[dict[str, Any]] = []  # StartQuery's parameters
+        self.query_error: Exception | None = None  # what StartQuery raises, if anything
 
     def list_log_groups(self, **params: Any) -> dict[str, Any]:
         self.list_calls.append(dict(params))
         if not self.listed:
             raise aws_error("UnknownOperationException", "", "ListLogGroups")
         return self._next(self.listed)
-        self.query_calls: list[dict[str, Any]] = []  # StartQuery's parameters
-        self.query_error: Exception | None = None  # what StartQuery raises, if anything
 
     def start_query(self, **params: Any) -> dict[str, Any]:
         self.query_calls.append(dict(params))

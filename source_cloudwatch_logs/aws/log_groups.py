@@ -36,7 +36,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from source_cloudwatch_logs.aws.client import LogsClient
-from source_cloudwatch_logs.aws.errors import Action, aws_failure, error_code
+from source_cloudwatch_logs.aws.errors import (
+    CREDENTIAL_ERROR_CODES,
+    Action,
+    aws_failure,
+    error_code,
+    is_assume_role_error,
+)
 
 DESCRIBE_PAGE_SIZE = 50  # the API maximum
 LIST_PAGE_SIZE = 1_000  # ListLogGroups' maximum
@@ -155,6 +161,9 @@ class LogGroups:
         try:
             first = self._logs.client.list_log_groups(**params)
         except ClientError as error:
+            if is_assume_role_error(error) or error_code(error) in CREDENTIAL_ERROR_CODES:
+                # the credentials, not the operation: DescribeLogGroups would be refused the same way
+                raise aws_failure(error, self._logs.failure(Action.LIST_LOG_GROUPS, field=field)) from None
             self._summaries = False
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             self._tell(
