@@ -8,6 +8,11 @@
 4. Queries the cache: rows per stream; requests by status and path from the access logs' parsed columns
    (message_format auto); Lambda durations per function from one merged `lambda_logs` table.
 5. Adds a few requests and syncs again: only those are read, from the state PyAirbyte keeps in the cache.
+6. An agent that was offline flushes a 3-hour-old buffer into the busy access log, below every event already
+   delivered: no timestamp window of a later sync covers them, and the lookback has seen no such lag. The
+   late-event sweep (Logs Insights, by ingestion time; due every 24 hours by default, so the demo sets
+   `late_sweep_interval_hours` to 0 for this sync) finds them and the third sync delivers them; its completeness
+   report is printed from the connector's log.
 
 It runs in the PyAirbyte environment (.venv-pyairbyte: PyAirbyte, DuckDB, boto3), with the parts of testkit
 that need nothing else (server_process, seeding); the connector and the endpoint run in the connector's
@@ -17,6 +22,7 @@ environment (.venv). Nothing about the connector is special-cased for the demo.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -44,6 +50,8 @@ CONNECTOR = ROOT / ".venv" / "bin" / "source-cloudwatch-logs"
 CONNECTOR_PYTHON = ROOT / ".venv" / "bin" / "python"
 INGESTION_DELAY_S = 300  # the connector's default: a sync reads up to 5 minutes before now
 LAMBDA_STREAM = "lambda_logs"
+LATE_BY_MS, LATE_EVENTS = 3 * 3_600_000, 40  # the flushed buffer: its age and size
+SWEEP_LINE = re.compile(r"Late-event sweep: [^\"\n]*|Stream '[^'\n]*': finished[^\"\n]*; late-event sweep: [^\"\n]*")
 
 # message_format auto: the access logs' fields are typed columns (apigw_*), no JSON extraction needed.
 ACCESS_LOGS_SQL = """
@@ -168,8 +176,34 @@ def main() -> None:
         sync(source, cache)
         print(f"    {seed.REST_GROUP}: {before:,} -> {rest_rows(cache):,} rows")
 
+        step("An agent offline for hours flushes its buffer: 40 requests from 3 hours ago, below every delivered event")
+        flushed = now_ms() - LATE_BY_MS
+        late = seed.LogGroupData(seed.REST_GROUP)
+        for i in range(LATE_EVENTS):
+            at = flushed + i * 1000
+            late.add("a1b2c3d4e5-prod", at, seed.access_log(rng, at, "a1b2c3d4e5", True))
+        put_events(client, late.name, "a1b2c3d4e5-prod", late.streams["a1b2c3d4e5-prod"])
+        before = rest_rows(cache)
+        # The sweep runs every late_sweep_interval_hours (24 by default); the demo asks for one now.
+        source.set_config({**config, "late_sweep_interval_hours": 0})
+        sync(source, cache)
+        print(f"    {seed.REST_GROUP}: {before:,} -> {rest_rows(cache):,} rows (the sweep found the late ones)")
+        for line in sweep_report(WORKDIR / "logs", seed.REST_GROUP):
+            print(f"    {line}")
+
     print(f"\nThe DuckDB file: {Path(cache.db_path).relative_to(ROOT)}   (PyAirbyte logs: .demo/logs)")
     print_real_account_help()
+
+
+def sweep_report(logs: Path, stream: str) -> list[str]:
+    """The last sync's completeness report, `stream`'s finished line and the summary, from the connector's log
+    lines PyAirbyte keeps under `logs`."""
+    lines: list[str] = []
+    for path in sorted(logs.rglob("*.log"), key=lambda p: p.stat().st_mtime):
+        lines += [m.group(0) for m in SWEEP_LINE.finditer(path.read_text(errors="replace"))]
+    finished = [line for line in lines if f"Stream '{stream}': finished" in line]
+    summary = [line for line in lines if line.startswith("Late-event sweep:")]
+    return finished[-1:] + summary[-1:]
 
 
 def table_name(cache: Any, stream: str) -> str:

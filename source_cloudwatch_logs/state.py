@@ -38,7 +38,7 @@ NEWEST_KEY = "newest_event_timestamp"
 EMPTY_FROM_KEY = "empty_from"
 LAG_KEY = "ingestion_lag_ms"
 SWEPT_AT_KEY = "swept_at"  # when the late-event sweep last covered the stream (sweep.py)
-SWEPT_TO_KEY = "swept_ingested_to"  # the ingestion time up to which that sweep looked
+SWEPT_TO_KEY = "swept_ingested_to"  # the ingestion time from which the next sweep looks (sweep.StreamSweep.marked)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ sync) a stream with state is swept: one Logs Insights query per 50 log groups (a
 streams hold events
 - with a timestamp in `[now - late_sweep_span_hours, resume)` (`resume`: where this sync's windows begin, so a
   range the lookback re-reads anyway is not read twice, and no event is emitted twice in one sync),
-- ingested since the previous sweep's ingestion cutoff less VISIBILITY_MARGIN_MS (never swept: since
-  `now - span`, not all history),
+- ingested since the stream's `swept_ingested_to`: the previous sweep's time less VISIBILITY_MARGIN_MS (how long
+  Insights may take to see an event), or the time of the stream's first read (its windows, all read after it, saw
+  every event ingested before it); never swept: since `now - span`, not all history,
 - later than `ingestion_delay_seconds + lookback_window_seconds` after their timestamp: an event less late was
   visible to the last sync whose windows covered its timestamp (the next sync resumes at least that much behind
   that sync's end), so only later ones can have been missed.
@@ -99,8 +100,17 @@ class StreamSweep:
     """One stream's sweep in a sync (cursor.SweepMarks): its target, the late log streams the query found, its
     re-read partitions and what they found. `status`: "due" until run, then "swept", or "skipped" with a reason."""
 
-    def __init__(self, *, definition: StreamDefinition, target: SweepTarget | None, now_ms: int, next_ms: int | None):
+    def __init__(
+        self,
+        *,
+        definition: StreamDefinition,
+        target: SweepTarget | None,
+        now_ms: int,
+        next_ms: int | None,
+        margin_ms: int = VISIBILITY_MARGIN_MS,
+    ):
         self.definition = definition
+        self.margin_ms = margin_ms
         self.target = target  # None: not swept this sync
         self.now_ms = now_ms
         self.next_ms = next_ms  # when it is next due, if not now
@@ -125,7 +135,11 @@ class StreamSweep:
             complete = self.status in ("swept", "first read") and self._pending <= 0
         if not complete:
             return position
-        return replace(position, swept_at_ms=self.now_ms, swept_to_ms=self.now_ms)
+        # The next sweep looks from `swept_to`. After a query: less the margin Insights may take to see an event.
+        # After a first read: from `now`, as every event ingested before it was there for this sync's windows,
+        # which were all read after it (re-looking would re-read, say, the history loaded just before).
+        swept_to = self.now_ms - self.margin_ms if self.status == "swept" else self.now_ms
+        return replace(position, swept_at_ms=self.now_ms, swept_to_ms=swept_to)
 
     def count(self, events: int, max_lag_ms: int, log_streams: Iterable[str], calls: int) -> None:
         with self._lock:
@@ -293,7 +307,8 @@ class Sweep:
         next_ms = None
         if due(position, settings, now):
             assert position is not None
-            cutoff = position.swept_to_ms if position.swept_to_ms is not None else now - settings.span_ms
+            never_swept_ms = now - settings.span_ms - self._margin_ms
+            cutoff = position.swept_to_ms if position.swept_to_ms is not None else never_swept_ms
             group = definition.group
             target = SweepTarget(
                 key=definition.name,
@@ -302,12 +317,14 @@ class Sweep:
                 account=group.account_id,
                 from_ms=max(now - settings.span_ms, floor_ms),
                 to_ms=resume_ms,
-                ingested_from_ms=cutoff - self._margin_ms,
+                ingested_from_ms=cutoff,
                 min_lag_ms=settings.min_lag_ms,
             )
         elif position is not None and position.swept_at_ms is not None:
             next_ms = position.swept_at_ms + settings.interval_ms
-        sweep = StreamSweep(definition=definition, target=target, now_ms=now, next_ms=next_ms)
+        sweep = StreamSweep(
+            definition=definition, target=target, now_ms=now, next_ms=next_ms, margin_ms=self._margin_ms
+        )
         if position is None:  # read from its start after `now`: every event ingested before `now` is read
             sweep.status = "first read"
         self._streams.append(sweep)

@@ -102,7 +102,7 @@ def test_a_stream_never_swept_asks_the_spans_ingestion_window_below_where_its_wi
     swept = StreamPosition(watermark_ms=NOW, swept_at_ms=NOW - 25 * HOUR_MS, swept_to_ms=NOW - 25 * HOUR_MS)
     again = sweep.register(definition=definition("h"), position=swept, resume_ms=RESUME, floor_ms=NOW - HOUR_MS)
     assert again is not None and again.target is not None
-    assert again.target.ingested_from_ms == NOW - 25 * HOUR_MS - VISIBILITY_MARGIN_MS
+    assert again.target.ingested_from_ms == NOW - 25 * HOUR_MS  # the mark already holds the margin
     assert again.target.from_ms == NOW - HOUR_MS  # never before what the stream may read (start_date)
 
 
@@ -123,7 +123,8 @@ def test_the_state_says_swept_only_once_every_re_read_is_done() -> None:
     )
     assert stream.marked(position) == position  # a crash now sweeps the same window again
     stream.partition_done(partition)
-    assert stream.marked(position) == replace(position, swept_at_ms=NOW, swept_to_ms=NOW)
+    # the next sweep looks again at what was ingested in the margin before this one (Insights may not see it yet)
+    assert stream.marked(position) == replace(position, swept_at_ms=NOW, swept_to_ms=NOW - VISIBILITY_MARGIN_MS)
 
 
 def test_a_first_read_is_marked_swept_and_a_stream_not_due_keeps_its_marks_and_says_when() -> None:
