@@ -132,14 +132,20 @@ def _stopped_busy(fake: FakeCloudWatch, start: int, late: list[Arrival]) -> Time
     return timeline
 
 
-def test_without_permission_for_queries_the_sync_goes_on_says_so_and_the_next_allowed_sweep_finds_everything(
-    fake: FakeCloudWatch, tmp_path: Path
-) -> None:
+def _read_once(fake: FakeCloudWatch, tmp_path: Path) -> tuple[list[Arrival], list[int], Timeline, dict[str, Any]]:
+    """The agent scenario's busy group read once at START, with a sweep due at every later sync."""
     agent, syncs = _agent_scenario(START)
     timeline = _stopped_busy(fake, START, agent)
     config = connector_settings(fake.url, late_sweep_interval_hours=0)
     timeline.advance_to(START)
     timeline.sync(tmp_path, config)
+    return agent, syncs, timeline, config
+
+
+def test_without_permission_for_queries_the_sync_goes_on_says_so_and_the_next_allowed_sweep_finds_everything(
+    fake: FakeCloudWatch, tmp_path: Path
+) -> None:
+    agent, syncs, timeline, config = _read_once(fake, tmp_path)
     fake.plan.deny_queries = True
     for at in syncs:
         timeline.advance_to(at)
@@ -169,11 +175,7 @@ def test_without_permission_for_queries_the_sync_goes_on_says_so_and_the_next_al
 def test_a_crash_mid_sweep_keeps_the_swept_window_and_the_resumed_sync_delivers_every_late_event(
     fake: FakeCloudWatch, tmp_path: Path
 ) -> None:
-    agent, syncs = _agent_scenario(START)
-    timeline = _stopped_busy(fake, START, agent)
-    config = connector_settings(fake.url, late_sweep_interval_hours=0)
-    timeline.advance_to(START)
-    timeline.sync(tmp_path, config)
+    agent, syncs, timeline, config = _read_once(fake, tmp_path)
     timeline.advance_to(syncs[0])
     timeline.sync(tmp_path, config)
     timeline.advance_to(syncs[1])
@@ -201,11 +203,7 @@ def test_a_crash_mid_sweep_keeps_the_swept_window_and_the_resumed_sync_delivers_
 
 
 def test_sigterm_mid_sweep_stops_the_running_query(fake: FakeCloudWatch, tmp_path: Path) -> None:
-    agent, syncs = _agent_scenario(START)
-    timeline = _stopped_busy(fake, START, agent)
-    config = connector_settings(fake.url, late_sweep_interval_hours=0)
-    timeline.advance_to(START)
-    timeline.sync(tmp_path, config)
+    _, syncs, timeline, config = _read_once(fake, tmp_path)
     timeline.advance_to(syncs[0])
     fake.plan.query_seconds = 120  # the sweep's query runs until it is stopped
     args = command_line("read", tmp_path, config=config, catalog=timeline.catalog, state=timeline.state)
