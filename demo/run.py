@@ -236,7 +236,8 @@ def print_real_account_help() -> None:
     print(
         """
 ==> Against a real AWS account
-  Config (the IAM principal needs logs:DescribeLogGroups and logs:FilterLogEvents):
+  Config (the IAM principal needs logs:DescribeLogGroups and logs:FilterLogEvents; logs:StartQuery,
+  logs:GetQueryResults and logs:StopQuery for the late-event sweep; docs/setup.md has the policy):
     {
       "region_name": "eu-west-1",
       "aws_access_key_id": "...", "aws_secret_access_key": "...",   (or neither: the default credential chain)
