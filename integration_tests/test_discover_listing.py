@@ -71,4 +71,5 @@ def test_check_lists_one_page(fake: FakeCloudWatch, tmp_path: Path) -> None:
     _seed(fake)
     run = run_connector("check", tmp_path, config(fake.url))
     assert run.connection_status["status"] == "SUCCEEDED", run.connection_status
-    assert dict(fake.calls) == {"ListLogGroups": 1, "FilterLogEvents": 1}
+    sweep_probe = {"StartQuery": 1, "GetQueryResults": 1, "StopQuery": 1}  # the late-event sweep's permission
+    assert dict(fake.calls) == {"ListLogGroups": 1, "FilterLogEvents": 1, **sweep_probe}
