@@ -173,7 +173,12 @@ class LogEventsPartition(Partition):
         newest, max_lag = self._newest, self._max_lag
         self._findings = WindowFindings(newest_ms=newest if newest >= 0 else None, max_lag_ms=max_lag)
         late.window_done(max_lag)
+        self._counted()
         progress.window_done(name, late_events=self._late_events, max_lag_ms=max_lag, unparsed=self._unparsed)
+
+    def _counted(self) -> None:
+        """What a kind of window counts once it has read everything, before it is reported done (the stream's
+        finished line may follow at once, and says what was counted)."""
 
     def _records(self, events: list[dict[str, Any]], popping: bool = False) -> Iterator[dict[str, Any]]:
         """The page's events as records (the API's fields, `event_time` and `logGroupName`), in order (popped

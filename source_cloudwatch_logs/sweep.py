@@ -256,6 +256,8 @@ class SweepPartition(LogEventsPartition):
         self._late_found, self._late_lag = 0, 0
         self._late_streams: set[str] = set()
         yield from super().read()
+
+    def _counted(self) -> None:  # before the window is done: if it is the stream's last, its finished line says it
         source = self._context.source
         calls = source.pages[0] if isinstance(source, _Counted) else 0
         self._sweep.count(self._late_found, self._late_lag, self._late_streams, calls)

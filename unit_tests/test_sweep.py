@@ -62,9 +62,14 @@ def row(stream: str, first: int, last: int, count: int = 1, group_name: str = "g
     }
 
 
-def context(definition: StreamDefinition, source: Any = None) -> StreamContext:
-    repository = InMemoryMessageRepository()
-    logs, _ = stub_logs([])
+def context(
+    definition: StreamDefinition,
+    source: Any = None,
+    pages: list[Any] | None = None,
+    repository: InMemoryMessageRepository | None = None,
+) -> StreamContext:
+    repository = repository or InMemoryMessageRepository()
+    logs, _ = stub_logs(pages or [])
     return StreamContext(
         definition=definition,
         source=source
@@ -125,6 +130,39 @@ def test_the_state_says_swept_only_once_every_re_read_is_done() -> None:
     stream.partition_done(partition)
     # the next sweep looks again at what was ingested in the margin before this one (Insights may not see it yet)
     assert stream.marked(position) == replace(position, swept_at_ms=NOW, swept_to_ms=NOW - VISIBILITY_MARGIN_MS)
+
+
+def test_a_re_read_finishing_last_is_counted_in_the_streams_finished_line() -> None:
+    # The re-read is the stream's only window here, so it is the last to finish, as it was in a CI run where the
+    # finished line said "0 late events" because the re-read counted its findings after reporting its window done.
+    late = NOW - 5 * HOUR_MS
+    insights = Insights([row("a", late, late + 60_000, 2)])
+    sweep = Sweep(settings=SETTINGS, insights=insights, now_ms=NOW)  # type: ignore[arg-type]
+    stream = sweep.register(
+        definition=definition(), position=StreamPosition(watermark_ms=NOW), resume_ms=RESUME, floor_ms=0
+    )
+    assert stream is not None
+    list(sweep.run())
+    events = [
+        {
+            "eventId": f"e{n}",
+            "logStreamName": "a",
+            "timestamp": late + n * 60_000,
+            "ingestionTime": NOW - HOUR_MS,
+            "message": f"m{n}",
+        }
+        for n in range(2)
+    ]
+    repository = InMemoryMessageRepository()
+    (partition,) = stream.partitions(context(definition(), pages=[{"events": events}], repository=repository))
+    partition._context.progress.stream_started("g", "1 window")
+    partition._context.progress.add_note("g", stream.describe)  # as streams.py does
+    partition._context.progress.windows_planned("g", 1)
+    assert [r.data["message"] for r in partition.read()] == ["m0", "m1"]
+    finished = [m.log.message for m in repository.consume_queue() if ": finished: " in m.log.message]  # type: ignore[union-attr]
+    assert len(finished) == 1 and finished[0].endswith(
+        "; late-event sweep: 1 log streams with 2 late events beyond the lookback, largest lag 4.0 h, 1 re-read calls."
+    ), finished
 
 
 def test_a_first_read_is_marked_swept_and_a_stream_not_due_keeps_its_marks_and_says_when() -> None:
