@@ -13,7 +13,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from testkit import docker
-from testkit.connector import config, configured_catalog, run_connector
+from testkit.connector import NO_SWEEP, config, configured_catalog, run_connector
 from testkit.seeding import logs_client
 
 
@@ -42,11 +42,12 @@ def logs(endpoint: str) -> Any:
 
 @pytest.fixture
 def sync(tmp_path: Path, endpoint: str):  # type: ignore[no-untyped-def]
-    """discover (once per test and stream selection), then read every discovered stream."""
+    """discover (once per test and stream selection), then read every discovered stream (without the late-event
+    sweep unless asked: see NO_SWEEP)."""
     catalogs: dict[str, Any] = {}
 
     def _sync(state: Any = None, sync_mode: str = "incremental", **overrides: Any):  # type: ignore[no-untyped-def]
-        cfg = config(endpoint, **overrides)
+        cfg = config(endpoint, **{**NO_SWEEP, **overrides})
         selection = json.dumps([overrides.get("log_group_prefix"), overrides.get("custom_log_reports"), sync_mode])
         if selection not in catalogs:
             discovered = run_connector("discover", tmp_path, cfg)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from testkit.connector import ENTRY_POINT, config, configured_catalog, run_connector
+from testkit.connector import ENTRY_POINT, NO_SWEEP, config, configured_catalog, run_connector
 from testkit.messages import state_entry
 from testkit.seeding import DAY, now_ms, put_events
 
@@ -62,7 +62,7 @@ def test_unusable_state_is_reported_and_the_usable_rest_is_used(tmp_path: Path, 
     events = [(cut - 60_000, "old"), (cut_seconds * 1000, "at the second"), (cut + 1_000, "new")]
     for group in ("ok", "negative", "future", "seconds", "text"):
         put_events(logs, group, "s", events)
-    cfg = config(endpoint)
+    cfg = config(endpoint, **NO_SWEEP)
     catalog = configured_catalog(run_connector("discover", tmp_path, cfg).catalog)
     future = now_ms() + DAY
     state = [
@@ -104,7 +104,7 @@ def test_unusable_state_is_reported_and_the_usable_rest_is_used(tmp_path: Path, 
 def test_legacy_single_object_state_is_converted(tmp_path: Path, logs: Any, endpoint: str) -> None:
     cut = now_ms() - DAY
     put_events(logs, "g", "s", [(cut - 1, "before"), (cut, "at")])
-    cfg = config(endpoint)
+    cfg = config(endpoint, **NO_SWEEP)
     catalog = configured_catalog(run_connector("discover", tmp_path, cfg).catalog)
 
     out = run_connector("read", tmp_path, cfg, catalog=catalog, state={"g": {"timestamp": cut}})

@@ -13,7 +13,7 @@ from airbyte_cdk.models.airbyte_protocol_serializers import AirbyteStreamSeriali
 
 from source_cloudwatch_logs import plan
 from source_cloudwatch_logs.records import catalog_stream
-from testkit.connector import config, configured_catalog, read_in_process
+from testkit.connector import NO_SWEEP, config, configured_catalog, read_in_process
 from testkit.messages import state_entry
 from testkit.seeding import Event, now_ms, put_events
 
@@ -22,7 +22,7 @@ DELAY_S = 60
 
 def _read(endpoint: str, delay_s: int, state: list[dict[str, Any]] | None = None) -> tuple[list[Event], int, list[str]]:
     catalog = configured_catalog({"streams": [AirbyteStreamSerializer.dump(catalog_stream("g"))]})
-    run = read_in_process(config(endpoint, ingestion_delay_seconds=delay_s), catalog, state)
+    run = read_in_process(config(endpoint, ingestion_delay_seconds=delay_s, **NO_SWEEP), catalog, state)
     events = sorted(
         (m["record"]["data"]["timestamp"], m["record"]["data"]["message"])
         for m in run.messages
