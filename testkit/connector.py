@@ -23,11 +23,11 @@ from testkit.seeding import REGION, TEST_KEY
 ENTRY_POINT = Path(sys.executable).with_name("source-cloudwatch-logs")
 
 
-# Stock moto cannot run the late-event sweep: its StartQuery takes only `logGroupNames` (`logGroupIdentifiers`, as
-# the sweep names groups by ARN, answers 500, which the connector retries for about 10 s before it skips the sweep
-# with a warning), and it ignores the query text (every query answers rows of `@ptr` only). A read from a state
-# that never saw a sweep against moto therefore turns the sweep off; integration_tests/test_sweep.py runs it
-# against testkit's fake, which models Logs Insights.
+# Stock moto cannot run the late-event sweep: its StartQuery takes only `logGroupNames` (`logGroupIdentifiers`,
+# as the sweep names groups by ARN, answers 500, which the connector retries for about 10 s before it skips the
+# sweep with a warning), and it does not run the sweep's `stats ... by @log, @logStream` (it answers rows of `@ptr`
+# only). A read from a state that never saw a sweep against moto therefore turns the sweep off;
+# integration_tests/test_sweep.py runs it against testkit's fake, which models Logs Insights.
 NO_SWEEP = {"late_sweep_span_hours": 0}
 
 
