@@ -189,7 +189,14 @@ def error_code(error: BaseException) -> str | None:
 
 
 def _aws_message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message") or error)
+    """AWS's message, or what the answer was when it was not an AWS error: botocore passes the body of an answer
+    it cannot parse (a proxy's or a test server's HTML error page) as the message, many lines the user cannot use."""
+    message = str(error.response.get("Error", {}).get("Message") or error)
+    if message.lstrip().startswith("<"):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        answered = f"HTTP {status}" if status else "an answer"
+        return f"the endpoint answered {answered} with a page that is not an AWS error (a proxy's or server's own page)"
+    return message
 
 
 def is_assume_role_error(error: BaseException) -> bool:

@@ -4,7 +4,7 @@ TRANSIENT. AWS's error shapes are built by hand (botocore's ClientError), as AWS
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import EndpointConnectionError, ProfileNotFound, ReadTimeoutError
+from botocore.exceptions import ClientError, EndpointConnectionError, ProfileNotFound, ReadTimeoutError
 
 from source_cloudwatch_logs.aws.errors import Action, Failure, Fault, explain, fault_of
 from unit_tests.conftest import DENIED, ROLE, role_error, sts_error
@@ -155,3 +155,15 @@ def test_a_missing_profile_is_a_config_error() -> None:
         "AWS_PROFILE or those files, or set aws_access_key_id and aws_secret_access_key."
     )
     assert fault_of(error) == Fault.CONFIG
+
+
+def test_an_html_error_page_is_named_not_quoted() -> None:
+    # botocore gives an unparseable 500 body as the message: moto's answer to StartQuery with logGroupIdentifiers
+    page = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>"
+    error = ClientError(
+        {"Error": {"Code": "500", "Message": page}, "ResponseMetadata": {"HTTPStatusCode": 500}}, "StartQuery"
+    )
+    assert explain(error, Failure(Action.START_QUERY, "us-east-1", "x")) == (
+        "logs:StartQuery failed with 500: the endpoint answered HTTP 500 with a page that is not an AWS error (a "
+        "proxy's or server's own page)"
+    )
