@@ -2,7 +2,7 @@
 CDK's path, message for message: one scenario read by the real entry point (a subprocess, batched) and by the
 CDK's own entry point in this process (one record at a time), whose RECORD, STATE and stream-status messages
 must be the same bytes once `emitted_at` is taken out. Faked: the fake's clock is frozen, so that both reads end
-at the same "now"."""
+at the same "now". The sweep's re-reads use the same output path (sweep.SweepPartition is a LogEventsPartition)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,10 @@ def test_batched_output_is_the_cdk_s_byte_for_byte(fake: FakeCloudWatch, tmp_pat
     fake.plan.page_event_cap = 300  # several pages, so several batches, per window
     frozen = datetime.now(UTC)
     fake.clock = lambda: frozen  # both reads end at the same "now" (the fake's Date header)
-    settings = config(fake.url)
+    # Without the late-event sweep: from this hand-made state it would re-read /batch/worker's events below the
+    # state (put a day late) in a partition of their own, at once with the window, and the records counted in each
+    # STATE message (`sourceStats.recordCount`) would then depend on which finished first.
+    settings = config(fake.url, late_sweep_span_hours=0)
     catalog = discovered_catalog(settings)
     state = [state_entry("/batch/worker", base + 1_800_000)]  # one stream incremental from the middle
 
